@@ -1,0 +1,43 @@
+"""Wiring: the one place that builds engines, sessions, clients and services from settings.
+
+Nothing in the core creates a connection or a client at import time; the CLI, the chat adapters and
+the scheduler each call `build()` once and pass what they need down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import migrations
+from bot.db.engine import make_engine, make_session_factory
+from bot.db.uow import UnitOfWork
+from bot.settings import Settings, load_settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session] = field(repr=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings | None = None, *, check_schema: bool = True) -> Container:
+    """Build the container; by default make sure the schema is current (see bot.db.migrations)."""
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    if check_schema:
+        try:
+            migrations.ensure_ready(engine)
+        except Exception:
+            engine.dispose()
+            raise
+    return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))

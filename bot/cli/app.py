@@ -1,0 +1,68 @@
+"""The `trends` Typer application object and what every command shares.
+
+Command modules (`bot/cli/*.py`) attach their commands to `app` (or to a sub-app added here); a
+command's docstring is its `--help` text. `run_command` is the CLI's single error hook: a
+`TrendsError` becomes a short red message and exit code 1 (2 for configuration), anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.bootstrap import Container, build
+from bot.errors import ConfigError, TrendsError
+
+app = typer.Typer(
+    name="trends",
+    help="ai-trends-bot: harvest arXiv, rank the month's papers, post a 'Trends in AI' digest.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema: create and migrate.", no_args_is_help=True)
+topics_app = typer.Typer(help="Topics the ranking scores papers against (admin).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(topics_app, name="topics")
+
+console = Console()
+err_console = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[red]Error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def container(*, check_schema: bool = True) -> Iterator[Container]:
+    """Build the app container for one command, turning expected errors into friendly exits."""
+    try:
+        built = build(check_schema=check_schema)
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    except TrendsError as exc:
+        fail(str(exc))
+    try:
+        yield built
+    except TrendsError as exc:
+        fail(str(exc))
+    finally:
+        built.close()
+
+
+def run_command(func: Callable[[], T]) -> T:
+    """Run `func`, reporting a `TrendsError` as a one-line message instead of a traceback."""
+    try:
+        return func()
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    except TrendsError as exc:
+        fail(str(exc))

@@ -1,0 +1,88 @@
+"""Schema management: Alembic migrations are the only way the schema is made.
+
+Policy (also in the README): `trends db upgrade` migrates. Every other command checks the database
+first: a brand-new, empty database is created on the spot (so the first `trends` command just works),
+but a database at an older revision is refused with a message saying to run `trends db upgrade`
+(so a deployment shared by several processes is never migrated behind the operator's back).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from alembic import command
+from bot.errors import DatabaseNotReadyError
+
+
+def script_location() -> Path:
+    """Where the migration scripts are: inside the wheel, or at the repository root in a checkout."""
+    packaged = Path(__file__).resolve().parent.parent / "_alembic"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "alembic"
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def _run(engine: Engine, action: str, revision: str) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, "downgrade", revision)
+
+
+def head_revision(engine: Engine) -> str:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    if head is None:  # pragma: no cover - the project always ships migrations
+        raise RuntimeError("no migrations found")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def ensure_ready(engine: Engine) -> None:
+    """Create a fresh database; refuse an outdated one with instructions (see module docstring)."""
+    current = current_revision(engine)
+    head = head_revision(engine)
+    if current == head:
+        return
+    if current is None:
+        tables = set(inspect(engine).get_table_names())
+        if tables - {"alembic_version"}:
+            raise DatabaseNotReadyError(
+                f"The database at {engine.url.render_as_string(hide_password=True)} has tables but no "
+                "migration history; point TRENDS_DATABASE_URL at an empty database or a trends one."
+            )
+        upgrade(engine)
+        return
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    if script.get_revision(current) is None:
+        raise DatabaseNotReadyError(
+            f"The database is at revision {current}, which this version of the bot does not know "
+            "(was it created by a newer version?). Upgrade the bot."
+        )
+    raise DatabaseNotReadyError(
+        f"The database schema is out of date (revision {current}, this version needs {head}). "
+        "Run `trends db upgrade` first."
+    )

@@ -1,0 +1,271 @@
+"""Typed settings: environment variables over an optional `trends.toml`, validated once at start.
+
+Precedence: explicit arguments > environment (`TRENDS_*`) > `trends.toml` (or the file named by
+`TRENDS_CONFIG`) > defaults. Secrets (chat tokens, API keys) are read from the environment only; a
+secret found in the TOML file is refused, because config files end up in repositories.
+
+`load_settings()` turns pydantic's validation errors into one `ConfigError` whose message names each
+bad setting by the variable a user would set, the problem, and the value given.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from bot.errors import ConfigError
+
+DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.IR", "stat.ML")
+ARXIV_DEFAULT_API_URL = "https://export.arxiv.org/api/query"
+ARXIV_MIN_DELAY_SECONDS = 3.0
+
+# Fields that carry secrets: environment only, never the TOML file.
+SECRET_FIELDS = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "discord_token": "DISCORD_TOKEN",
+    "llm_api_key": "TRENDS_LLM_API_KEY",
+    "semantic_scholar_api_key": "SEMANTIC_SCHOLAR_API_KEY",
+    "github_token": "GITHUB_TOKEN",
+}
+
+
+def config_path() -> Path:
+    """The TOML file settings are read from (it may not exist)."""
+    return Path(os.environ.get("TRENDS_CONFIG", "trends.toml"))
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TopicSeed(BaseModel):
+    """A topic as written in `trends.toml` (`[[topics]]`); seeds the database on first use."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str = Field(min_length=1, max_length=64)
+    description: str = ""
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    enabled: bool = True
+
+
+class RankingWeights(BaseModel):
+    """How much each component contributes to a paper's score (see docs/ranking.md)."""
+
+    model_config = {"extra": "forbid"}
+
+    relevance: float = Field(default=1.0, ge=0.0)
+    learned: float = Field(default=0.5, ge=0.0)
+    embedding: float = Field(default=0.0, ge=0.0)
+    priors: float = Field(default=0.5, ge=0.0)
+    momentum: float = Field(default=0.5, ge=0.0)
+    feedback: float = Field(default=0.2, ge=0.0)
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told. Each field's env var is `TRENDS_<NAME>` unless noted."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRENDS_",
+        extra="forbid",
+        env_nested_delimiter="__",
+        validate_default=True,
+    )
+
+    # Storage
+    database_url: str = Field(
+        default="sqlite:///trends.db",
+        description="SQLAlchemy URL: sqlite:///path.db (default, in the working directory) "
+        "or postgresql+psycopg://user@host/db",
+    )
+
+    # Harvest
+    arxiv_api_url: str = ARXIV_DEFAULT_API_URL
+    arxiv_delay_seconds: float = Field(default=ARXIV_MIN_DELAY_SECONDS, ge=0.0, le=120.0)
+    arxiv_page_size: int = Field(default=2000, ge=1000, le=2000)
+    arxiv_num_retries: int = Field(default=3, ge=0, le=10)
+    arxiv_timeout_seconds: float = Field(default=60.0, gt=0.0, le=600.0)
+    # Comma-separated in the environment: TRENDS_CATEGORIES=cs.LG,cs.CL
+    categories: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+
+    # Digest and ranking
+    timezone: str = "UTC"
+    digest_size: int = Field(default=10, ge=1, le=30)
+    other_papers: int = Field(default=5, ge=0, le=20)
+    max_per_topic: int = Field(default=3, ge=1, le=30)
+    weights: RankingWeights = Field(default_factory=RankingWeights)
+    topics: list[TopicSeed] = Field(default_factory=list)
+
+    # Optional LLM summaries (any OpenAI-compatible chat completions server)
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
+
+    # Chat admins by user id, in addition to platform admins
+    admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Secrets: environment only (see SECRET_FIELDS)
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias="TRENDS_LLM_API_KEY")
+    semantic_scholar_api_key: SecretStr | None = Field(
+        default=None, validation_alias="SEMANTIC_SCHOLAR_API_KEY"
+    )
+    github_token: SecretStr | None = Field(default=None, validation_alias="GITHUB_TOKEN")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; the bare scheme would pick psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("arxiv_api_url", "llm_base_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _check_categories(cls, value: list[str]) -> list[str]:
+        from bot.arxiv_ids import is_valid_category
+
+        if not value:
+            raise ValueError("needs at least one arXiv category, e.g. cs.LG")
+        bad = [c for c in value if not is_valid_category(c)]
+        if bad:
+            raise ValueError(f"not arXiv categories: {', '.join(bad)} (expected e.g. cs.LG, stat.ML)")
+        return list(dict.fromkeys(value))
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone (use an IANA name such as UTC or Europe/Paris)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check_politeness(self) -> Settings:
+        # arXiv asks for one request every three seconds; only a local fake or mirror may go faster.
+        if self.arxiv_delay_seconds < ARXIV_MIN_DELAY_SECONDS and not _is_loopback(self.arxiv_api_url):
+            raise ValueError(
+                f"TRENDS_ARXIV_DELAY_SECONDS below {ARXIV_MIN_DELAY_SECONDS:g} is only allowed for a "
+                "local TRENDS_ARXIV_API_URL (arXiv asks for one request every 3 seconds)"
+            )
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("TRENDS_LLM_BASE_URL is set but TRENDS_LLM_MODEL is not")
+        names = [t.name.casefold() for t in self.topics]
+        if len(names) != len(set(names)):
+            raise ValueError("trends.toml lists the same topic name twice")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SecretFreeTomlSource(settings_cls, config_path()))
+
+
+class _SecretFreeTomlSource(TomlConfigSettingsSource):
+    """The TOML file, refusing any secret so that tokens never live in a config file."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        try:
+            super().__init__(settings_cls, toml_file=path)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        leaked = sorted(set(self.toml_data) & set(SECRET_FIELDS))
+        if leaked:
+            hints = ", ".join(f"{name} (set {SECRET_FIELDS[name]})" for name in leaked)
+            raise ConfigError(f"{path} contains secrets; move them to the environment: {hints}")
+
+
+def _env_name(field_name: str) -> str:
+    return SECRET_FIELDS.get(field_name, f"TRENDS_{field_name.upper()}")
+
+
+def format_validation_error(exc: PydanticValidationError) -> str:
+    """One line per bad setting, named as the user would set it."""
+    lines = ["Invalid settings:"]
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        name = _env_name(loc[0]) if loc else "settings"
+        if len(loc) > 1:
+            name += " → " + ".".join(loc[1:])
+        message = error["msg"].removeprefix("Value error, ")
+        given = error.get("input")
+        shown = "" if isinstance(given, dict) or given is None else f" (got {str(given)[:80]!r})"
+        if name in SECRET_FIELDS.values():
+            shown = ""  # never echo a secret back
+        lines.append(f"  {name}: {message}{shown}")
+    lines.append(f"Settings come from TRENDS_* environment variables and {config_path()}.")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings, or raise `ConfigError` with a readable message."""
+    try:
+        return Settings(**overrides)
+    except PydanticValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(f"Invalid settings: {exc}") from None
