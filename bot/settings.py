@@ -14,11 +14,11 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -83,8 +83,11 @@ class RankingWeights(BaseModel):
 
     relevance: float = Field(default=1.0, ge=0.0)
     learned: float = Field(default=0.5, ge=0.0)
+    # The learned component for topics without example papers (an unsupervised stand-in); off by
+    # default because it measured worse than none on the labelled months (docs/ranking.md).
+    learned_unsupervised: float = Field(default=0.0, ge=0.0)
     embedding: float = Field(default=0.0, ge=0.0)
-    priors: float = Field(default=0.5, ge=0.0)
+    priors: float = Field(default=1.0, ge=0.0)
     momentum: float = Field(default=0.5, ge=0.0)
     feedback: float = Field(default=0.2, ge=0.0)
 
@@ -131,6 +134,59 @@ class Settings(BaseSettings):
     # Chat admins by user id, in addition to platform admins
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Momentum signals (bot/signals): each source optional, paced and bounded on its own
+    signals_semantic_scholar_enabled: bool = True
+    signals_semantic_scholar_url: str = "https://api.semanticscholar.org/graph/v1"
+    # With an API key Semantic Scholar allows one request per second.
+    signals_semantic_scholar_min_interval_seconds: float = Field(default=1.0, ge=0.0, le=600.0)
+    signals_huggingface_enabled: bool = True
+    signals_huggingface_url: str = "https://huggingface.co/api"
+    signals_huggingface_min_interval_seconds: float = Field(default=0.5, ge=0.0, le=600.0)
+    # Upvotes come from the daily listings (one request a day); at most this many papers the listings
+    # missed are asked one by one, those Hugging Face showed before with at least this many upvotes.
+    signals_huggingface_recheck_limit: int = Field(default=100, ge=0, le=10_000)
+    signals_huggingface_recheck_min_upvotes: float = Field(default=10.0, ge=0.0)
+    signals_github_enabled: bool = True
+    signals_github_url: str = "https://api.github.com"
+    # 5,000 requests an hour with GITHUB_TOKEN is one every 0.72 s; without a token it is 60 an hour.
+    signals_github_min_interval_seconds: float = Field(default=1.0, ge=0.0, le=600.0)
+    signals_timeout_seconds: float = Field(default=20.0, gt=0.0, le=600.0)
+    signals_max_retries: int = Field(default=3, ge=0, le=10)
+    signals_backoff_seconds: float = Field(default=2.0, ge=0.0, le=600.0)
+    signals_max_retry_after_seconds: float = Field(default=120.0, ge=0.0, le=3600.0)
+    # A source that fails this many requests in a row is given up for the rest of the run.
+    signals_max_consecutive_failures: int = Field(default=5, ge=1, le=1000)
+
+    # Slack adapter (adapters/slack): HTTP-mode port, and an optional Web API base URL for
+    # Enterprise/GovSlack or a local fake; slack_sdk expects it to end with "/".
+    slack_port: int = Field(default=3000, ge=1, le=65535)
+    slack_api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url")
+    )
+
+    # Discord adapter (adapters/discord): guilds to sync the slash commands to at once (comma-separated
+    # ids; empty = global commands, which take up to an hour to appear), and an optional REST base URL
+    # (e.g. a local fake or proxy; default https://discord.com/api/v10).
+    discord_guild_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("DISCORD_GUILD_IDS", "discord_guild_ids")
+    )
+    discord_api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_API_URL", "discord_api_url")
+    )
+
+    # Scheduler (`trends run`, bot/scheduler): cron expressions of 5 fields (minute hour day month
+    # weekday), or 6 with seconds first. The harvest runs in UTC (arXiv's days), the digest in `timezone`.
+    harvest_cron: str = "0 6 * * *"
+    digest_cron: str = "0 8 1 * *"
+    # With approval on, the monthly job posts a preview to `approval_channel`
+    # ("platform:workspace:channel") with an Approve button instead of publishing at once.
+    approval: bool = False
+    approval_channel: str | None = None
+    misfire_grace_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    # Only one replica runs scheduled jobs: the holder of a lease renewed every third of this.
+    leader_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    log_format: Literal["text", "json"] = "text"
+
     # Secrets: environment only (see SECRET_FIELDS)
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
@@ -159,6 +215,58 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("signals_semantic_scholar_url", "signals_huggingface_url", "signals_github_url")
+    @classmethod
+    def _check_signal_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _check_slack_api_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL, e.g. https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _check_discord_api_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL, e.g. https://discord.com/api/v10")
+        return value.rstrip("/")
+
+    @field_validator("harvest_cron", "digest_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        from bot.scheduler.cron import parse_cron
+
+        parse_cron(value)  # raises ValueError with a readable message
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _check_approval(self) -> Settings:
+        if self.approval and self.approval_channel is None:
+            raise ValueError(
+                "TRENDS_APPROVAL is on but TRENDS_APPROVAL_CHANNEL is not set "
+                '(e.g. "slack:T0123:C0456": where the preview with the Approve button goes)'
+            )
+        return self
+
+    @field_validator("approval_channel")
+    @classmethod
+    def _check_approval_channel(cls, value: str | None) -> str | None:
+        from bot.scheduler.approval import ApprovalTarget
+
+        if value is None or not value.strip():
+            return None
+        ApprovalTarget.parse(value)  # raises ValueError with a readable message
+        return value.strip()
+
     @field_validator("categories", mode="before")
     @classmethod
     def _split_categories(cls, value: Any) -> Any:
@@ -166,7 +274,7 @@ class Settings(BaseSettings):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("admin_user_ids", mode="before")
+    @field_validator("admin_user_ids", "discord_guild_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -239,8 +347,15 @@ class _SecretFreeTomlSource(TomlConfigSettingsSource):
             raise ConfigError(f"{path} contains secrets; move them to the environment: {hints}")
 
 
-def _env_name(field_name: str) -> str:
-    return SECRET_FIELDS.get(field_name, f"TRENDS_{field_name.upper()}")
+def _env_name(key: str) -> str:
+    """The environment variable a user sets for `key` (a field name, or the alias pydantic reported)."""
+    for name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias] if alias else []
+        env_names = [c for c in choices if isinstance(c, str) and c.isupper()]
+        if key == name or key in choices:
+            return env_names[0] if env_names else f"TRENDS_{name.upper()}"
+    return key if key.isupper() else f"TRENDS_{key.upper()}"
 
 
 def format_validation_error(exc: PydanticValidationError) -> str:

@@ -1,9 +1,11 @@
 """Shared fixtures: databases on SQLite and (when TRENDS_TEST_DATABASE_URL is set) PostgreSQL.
 
 `db_url` is parametrised over both engines, so every storage test runs on each. PostgreSQL tests skip
-with a reason when no URL is given; each PostgreSQL test run gets its own throwaway database so that
-parallel runs never see each other's rows. Migrating is done once per session into a template
-(SQLite: a file copied per test; PostgreSQL: `CREATE DATABASE … TEMPLATE`).
+with a reason when no URL is given. Migrating is done once per session: SQLite copies a migrated
+template file per test; PostgreSQL uses one throwaway database per test session (so parallel runs
+never see each other's rows), emptied with TRUNCATE before each test — creating and dropping a
+database per test would cost a forced checkpoint each time. Tests that need a database of their own
+(migrations) call `pg_databases.create()`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,17 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("TRENDS_") and name != PG_URL_ENV:
             monkeypatch.delenv(name, raising=False)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_API_URL",
+        "DISCORD_TOKEN",
+        "DISCORD_GUILD_IDS",
+        "DISCORD_API_URL",
+        "SEMANTIC_SCHOLAR_API_KEY",
+        "GITHUB_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRENDS_CONFIG", str(tmp_path / "absent-trends.toml"))
 
@@ -89,14 +101,42 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template(pg_databases: PostgresDatabases | None) -> str | None:
+def pg_shared(pg_databases: PostgresDatabases | None) -> Iterator[tuple[str, Engine] | None]:
+    """One migrated PostgreSQL database for the session, and an engine to empty it between tests."""
     if pg_databases is None:
-        return None
+        yield None
+        return
     url = pg_databases.create()
     engine = make_engine(url)
     migrations.upgrade(engine)
+    yield url, engine
     engine.dispose()
-    return make_url(url).database
+
+
+_SCHEMA_TABLES: set[str] = set()
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = set(
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+        )
+        if not _SCHEMA_TABLES:
+            _SCHEMA_TABLES.update(tables)
+        elif not tables >= _SCHEMA_TABLES:
+            missing = ", ".join(sorted(_SCHEMA_TABLES - tables))
+            raise RuntimeError(
+                f"An earlier test dropped shared tables ({missing}); tests must not change the schema "
+                "of the shared PostgreSQL database (use pg_databases.create() for a database of your own)."
+            )
+        names = ", ".join(f'"{name}"' for name in sorted(tables))
+        if names:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -113,8 +153,10 @@ def db_url(
         return f"sqlite:///{path}"
     if pg_databases is None:
         pytest.skip(f"PostgreSQL tests need {PG_URL_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
-    template = request.getfixturevalue("pg_template")
-    return pg_databases.create(template=template)
+    shared = request.getfixturevalue("pg_shared")
+    url, engine = shared
+    _truncate_all(engine)
+    return str(url)
 
 
 @pytest.fixture

@@ -77,3 +77,13 @@ def test_broken_toml_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("TRENDS_CONFIG", str(config))
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings()
+
+
+def test_errors_name_the_variable_actually_set_for_aliased_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCORD_GUILD_IDS", "not-a-number")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "DISCORD_GUILD_IDS" in str(info.value)
+    assert "TRENDS_DISCORD_GUILD_IDS" not in str(info.value)

@@ -6,22 +6,52 @@ the DDL below, and `ensure_sqlite_triggers` re-creates the triggers after every 
 Alembic's SQLite batch mode rebuilds tables and silently drops their triggers.
 
 User text never reaches either query syntax raw: callers pass an `FtsQuery` made of plain tokens
-(letters and digits only, see `bot.textquery`), which this module quotes for FTS5 or binds as
-parameters for PostgreSQL.
+(letters and digits only, see `bot.textquery`). For FTS5 each token is wrapped in double quotes (a
+literal string, whatever it spells); for PostgreSQL every token is a bound parameter given to
+`plainto_tsquery`/`phraseto_tsquery`, which never interpret operators, so no tsquery syntax is ever
+built from user text.
+
+Both engines rank title matches first, then author matches, then abstract matches, and break ties by
+newest submission then highest id, so the same data gives the same top results on either engine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
+
+from bot.db.models import UTCDateTime
 
 FTS_TABLE = "papers_fts"
 
-# Title matches weigh most, then authors, then abstract (bm25 column weights / tsvector labels).
-SQLITE_BM25_WEIGHTS = (10.0, 1.0, 4.0)
+# Paging bounds: a chat command can ask for any numbers, the database should not see absurd ones.
+MAX_LIMIT = 1000
+MAX_OFFSET = 100_000
+
+
+class ColumnWeights(NamedTuple):
+    title: float
+    abstract: float
+    authors: float
+
+
+# FTS5 bm25 column weights, in the FTS table's column order (title, abstract, authors_text).
+SQLITE_BM25_WEIGHTS = ColumnWeights(title=10.0, abstract=1.0, authors=20.0)
+
+# ts_rank weights for the tsvector labels {D, C, B, A}: abstract is C, authors B, title A. Tuned with
+# the normalisation below so PostgreSQL's top results match SQLite's bm25 (tests/test_fts.py).
+POSTGRES_RANK_WEIGHTS = "{0.0, 0.1, 0.4, 1.0}"
+# 1 = divide by 1 + log(document length): long abstracts do not win by sheer size (as in bm25).
+POSTGRES_RANK_NORMALIZATION = 0
+# Among papers whose title holds the whole query, shorter titles (counted in steps of this many
+# characters) rank first: the title is more about the query. Identical on both engines by design.
+TITLE_BUCKET_CHARS = 25
+# At most this many matches (the most recently stored) are ranked; see `search`.
+RANK_CANDIDATES = 500
 
 SQLITE_CREATE_FTS = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
@@ -72,13 +102,14 @@ def create_index(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(SQLITE_CREATE_FTS)
         ensure_sqlite_triggers(connection)
-        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        rebuild_sqlite_index(connection)
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(POSTGRES_ADD_VECTOR)
         connection.exec_driver_sql(POSTGRES_CREATE_INDEX)
 
 
 def drop_index(connection: Connection) -> None:
+    """Remove the dialect's full-text index (used by the initial migration's downgrade)."""
     if connection.dialect.name == "sqlite":
         for name in SQLITE_TRIGGER_NAMES:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
@@ -88,10 +119,15 @@ def drop_index(connection: Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE papers DROP COLUMN IF EXISTS search_vector")
 
 
-def ensure_sqlite_triggers(connection: Connection) -> bool:
-    """(Re)create the FTS sync triggers if the FTS table exists. Returns True if any was missing."""
+def rebuild_sqlite_index(connection: Connection) -> None:
+    """Re-read every paper into the FTS5 index (after rows were written without the triggers)."""
+    connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+
+
+def missing_sqlite_triggers(connection: Connection) -> list[str]:
+    """Names of FTS sync triggers absent although the FTS table exists ([] on PostgreSQL)."""
     if connection.dialect.name != "sqlite":
-        return False
+        return []
     present = {
         row[0]
         for row in connection.exec_driver_sql(
@@ -99,19 +135,29 @@ def ensure_sqlite_triggers(connection: Connection) -> bool:
         )
     }
     if FTS_TABLE not in present or "papers" not in present:
+        return []
+    return [name for name in SQLITE_TRIGGER_NAMES if name not in present]
+
+
+def ensure_sqlite_triggers(connection: Connection) -> bool:
+    """(Re)create the FTS sync triggers if the FTS table exists. Returns True if any was missing."""
+    missing = missing_sqlite_triggers(connection)
+    if not missing:
         return False
-    missing = [name for name in SQLITE_TRIGGER_NAMES if name not in present]
     for ddl in SQLITE_TRIGGERS:
         connection.exec_driver_sql(ddl)
-    if missing:
-        # Rows written while the triggers were gone are not indexed: rebuild from the content table.
-        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
-    return bool(missing)
+    # Rows written while the triggers were gone are not indexed: rebuild from the content table.
+    rebuild_sqlite_index(connection)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
 class FtsQuery:
-    """A sanitised full-text query: every string is a plain token (letters/digits, no operators)."""
+    """A sanitised full-text query: every string is a plain token (letters/digits, no operators).
+
+    `words` must all match (any column), `phrases` must match in order, `authors` are phrases that
+    must match in the authors, and papers containing any `excluded` word are left out.
+    """
 
     words: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
@@ -120,6 +166,7 @@ class FtsQuery:
 
     @property
     def is_empty(self) -> bool:
+        """True when nothing positive is asked (exclusions alone would match almost everything)."""
         return not (self.words or self.phrases or self.authors)
 
 
@@ -131,9 +178,22 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchFilter:
-    since: dt.datetime | None = None  # submitted_at >= since
-    until: dt.datetime | None = None  # submitted_at < until
-    paper_ids: frozenset[int] | None = field(default=None)
+    since: dt.datetime | None = None  # submitted_at >= since (aware datetime)
+    until: dt.datetime | None = None  # submitted_at < until (aware datetime)
+    paper_ids: frozenset[int] | None = field(default=None)  # only these papers (empty: none)
+
+
+def _is_token(value: str) -> bool:
+    return bool(value) and all(ch.isalnum() for ch in value)
+
+
+def _checked(query: FtsQuery) -> FtsQuery:
+    """Refuse a hand-built query holding anything but plain tokens (a bug, not user input)."""
+    strings = [*query.words, *query.excluded]
+    strings += [token for group in (*query.phrases, *query.authors) for token in group]
+    if not all(_is_token(value) for value in strings):
+        raise ValueError("FtsQuery tokens must be letters and digits only; build it with parse_text_query")
+    return query
 
 
 def _fts5_string(tokens: tuple[str, ...] | list[str]) -> str:
@@ -150,36 +210,73 @@ def sqlite_match_expression(query: FtsQuery) -> str:
     if not parts:
         return ""
     expression = " AND ".join(parts)
-    for word in query.excluded:
-        expression = f"({expression}) NOT {_fts5_string([word])}"
+    if query.excluded:
+        expression = f"({expression}) NOT ({' OR '.join(_fts5_string([w]) for w in query.excluded)})"
     return expression
 
 
-def _pg_lexeme(token: str, weight: str | None = None) -> str:
-    # Single-quoted lexeme; tokens have no quotes or backslashes, so this cannot break out.
-    return f"'{token}'" + (f":{weight}" if weight else "")
+def sqlite_title_expression(query: FtsQuery) -> str:
+    """FTS5 MATCH string for "every word and phrase is in the title" ('' if there are none)."""
+    parts = [_fts5_string([w]) for w in query.words] + [_fts5_string(p) for p in query.phrases]
+    return f"title : ({' AND '.join(parts)})" if parts else ""
 
 
-def postgres_tsquery(query: FtsQuery) -> tuple[str, dict[str, str]]:
-    """SQL for a tsquery expression plus its bound parameters (user tokens are always parameters)."""
+def _pg_word(param: str) -> str:
+    # Titles and abstracts are stemmed ('english'), author names are not ('simple'): a word matches
+    # either form, so "Jones" finds the author Jones as SQLite's porter-stemmed index does.
+    return f"(plainto_tsquery('english', :{param}) || plainto_tsquery('simple', :{param}))"
+
+
+def postgres_parts(query: FtsQuery) -> tuple[list[str], list[str], dict[str, str]]:
+    """Positive tsquery parts (one per word, phrase, author), exclusions, and their parameters."""
     parts: list[str] = []
+    excluded: list[str] = []
     params: dict[str, str] = {}
-    if query.words:
-        params["q_words"] = " ".join(query.words)
-        parts.append("plainto_tsquery('english', :q_words)")
+    for i, word in enumerate(query.words):
+        params[f"q_word{i}"] = word
+        parts.append(_pg_word(f"q_word{i}"))
     for i, phrase in enumerate(query.phrases):
         params[f"q_phrase{i}"] = " ".join(phrase)
         parts.append(f"phraseto_tsquery('english', :q_phrase{i})")
     for i, author in enumerate(query.authors):
-        params[f"q_author{i}"] = " <-> ".join(_pg_lexeme(t.lower(), "B") for t in author)
-        parts.append(f"to_tsquery('simple', :q_author{i})")
-    if not parts:
-        return "", {}
-    expression = " && ".join(parts)
+        params[f"q_author{i}"] = " ".join(author)
+        parts.append(f"phraseto_tsquery('simple', :q_author{i})")
     for i, word in enumerate(query.excluded):
         params[f"q_not{i}"] = word
-        expression = f"({expression}) && !!plainto_tsquery('english', :q_not{i})"
-    return expression, params
+        excluded.append(_pg_word(f"q_not{i}"))
+    return parts, excluded, params
+
+
+def postgres_query_sql(query: FtsQuery) -> tuple[str, str, str, str, dict[str, str]]:
+    """SQL pieces: FROM-subquery `q`, relevance, title-tier tsquery, extra row condition; params.
+
+    Every user token is a bound parameter to `plainto_tsquery`/`phraseto_tsquery`, which treat their
+    input as text, never as tsquery operators. The score sums one weighted `ts_rank` per query part:
+    like bm25, each term counts by its own frequency (ts_rank of an AND query would rank by proximity
+    instead, and disagree with SQLite). Author names must match in the authors (label B): the tsquery
+    finds candidates through the GIN index and `ts_filter` keeps only author matches.
+    """
+    parts, excluded, params = postgres_parts(query)
+    if not parts:
+        return "", "", "", "", {}
+    columns = [f"{part} AS q{i}" for i, part in enumerate(parts)]
+    match = " && ".join(f"q{i}" for i in range(len(parts)))
+    if excluded:
+        match = f"({match}) && !!({' || '.join(excluded)})"
+    textual = len(query.words) + len(query.phrases)
+    title_query = " && ".join(f"q{i}" for i in range(textual)) or "NULL::tsquery"
+    subquery = (
+        f"(SELECT *, {match} AS query, {title_query} AS title_query "
+        f"FROM (SELECT {', '.join(columns)}) terms) q"
+    )
+    score = " + ".join(
+        f"ts_rank('{POSTGRES_RANK_WEIGHTS}', p.search_vector, q.q{i}, {POSTGRES_RANK_NORMALIZATION})"
+        for i in range(len(parts))
+    )
+    conditions = [
+        f"ts_filter(p.search_vector, '{{b}}') @@ q.q{textual + i}" for i in range(len(query.authors))
+    ]
+    return subquery, f"({score})", "q.title_query" if textual else "", " AND ".join(conditions), params
 
 
 def search(
@@ -190,47 +287,104 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> list[SearchHit]:
-    """Best matches first (ties: newest first). An empty or all-stop-word query returns []."""
+    """Best matches first (ties: newest first, then highest id). An empty query returns []."""
+    query = _checked(query)
+    limit = min(limit, MAX_LIMIT)
+    offset = min(max(offset, 0), MAX_OFFSET)
     if query.is_empty or limit <= 0:
         return []
     filters = filters or SearchFilter()
     where: list[str] = []
-    params: dict[str, object] = {"limit": limit, "offset": max(offset, 0)}
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    binds = []
+    dated: list[str] = []
     if filters.since is not None:
-        where.append("p.submitted_at >= :since")
+        dated.append("submitted_at >= :since")
         params["since"] = filters.since
+        binds.append(bindparam("since", type_=UTCDateTime()))
     if filters.until is not None:
-        where.append("p.submitted_at < :until")
+        dated.append("submitted_at < :until")
         params["until"] = filters.until
+        binds.append(bindparam("until", type_=UTCDateTime()))
+    id_list = ""
     if filters.paper_ids is not None:
         if not filters.paper_ids:
             return []
-        ids = ",".join(str(int(i)) for i in sorted(filters.paper_ids))
-        where.append(f"p.id IN ({ids})")
-    extra = "".join(f" AND {clause}" for clause in where)
+        # int() makes every id a number literal; a list avoids SQLite's bound-parameter limit.
+        id_list = ",".join(str(int(i)) for i in sorted(filters.paper_ids))
 
+    # Ranking, the same rule on both engines so they agree on the top results:
+    # 1. papers whose title holds every word and phrase come first (the "title tier"), and among
+    #    them shorter titles (in TITLE_BUCKET_CHARS steps): the paper is about the query;
+    # 2. then the engine's own relevance `fine` (bm25 / summed ts_rank, mapped into [0, 1));
+    # 3. then newest first, then highest id, so ties are deterministic.
+    # The score folds 1 and 2 into one number: title tier 3..53, others 0..1.
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        match = sqlite_match_expression(query)
-        params["match"] = match
-        w_title, w_abstract, w_authors = SQLITE_BM25_WEIGHTS
-        sql = (
-            f"SELECT p.id, -bm25({FTS_TABLE}, {w_title}, {w_abstract}, {w_authors}) AS score "
-            f"FROM {FTS_TABLE} JOIN papers p ON p.id = {FTS_TABLE}.rowid "
-            f"WHERE {FTS_TABLE} MATCH :match{extra} "
-            "ORDER BY score DESC, p.submitted_at DESC, p.id DESC LIMIT :limit OFFSET :offset"
-        )
+        params["match"] = sqlite_match_expression(query)
+        params["title_match"] = sqlite_title_expression(query)
+        w = SQLITE_BM25_WEIGHTS
+        in_title = f"(p.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :title_match))"
+        # bm25() is negative in FTS5 (more negative = better).
+        fine = f"-bm25({FTS_TABLE}, {w.title}, {w.abstract}, {w.authors})"
+        # CROSS JOIN makes SQLite drive from the FTS index; the other order would run the full-text
+        # query once per paper row (seconds instead of milliseconds).
+        source = f"{FTS_TABLE} CROSS JOIN papers p ON p.id = {FTS_TABLE}.rowid"
+        matches_only = FTS_TABLE  # enough to find the candidates: no paper row is read
+        row_id = f"{FTS_TABLE}.rowid"
+        # Filters as sets of ids probed per match: a join would fetch every matching paper row. The
+        # unary + keeps SQLite from handing the IN to FTS5, which would re-run the query per id.
+        if dated:
+            where.append(f"+{row_id} IN (SELECT id FROM papers WHERE {' AND '.join(dated)})")
+        if id_list:
+            where.append(f"+{row_id} IN ({id_list})")
+        where.insert(0, f"{FTS_TABLE} MATCH :match")
+        shortest = "min"
     elif dialect == "postgresql":
-        tsquery, tsparams = postgres_tsquery(query)
+        subquery, fine, title_query, condition, tsparams = postgres_query_sql(query)
         params.update(tsparams)
-        # Weights for D, C, B, A: abstract (C) < authors (B) < title (A), mirroring the bm25 weights.
-        sql = (
-            "SELECT p.id, ts_rank(p.search_vector, q.query, 1) * 10 AS score "
-            f"FROM papers p, ({'SELECT ' + tsquery + ' AS query'}) q "
-            f"WHERE p.search_vector @@ q.query{extra} "
-            "ORDER BY score DESC, p.submitted_at DESC, p.id DESC LIMIT :limit OFFSET :offset"
-        )
+        in_title = f"(CASE WHEN ts_filter(p.search_vector, '{{a}}') @@ {title_query} THEN 1 ELSE 0 END)"
+        source = f"papers p, {subquery}"
+        matches_only = source
+        row_id = "p.id"
+        where += [f"p.{clause}" for clause in dated]
+        if id_list:
+            where.append(f"p.id IN ({id_list})")
+        where.insert(0, "p.search_vector @@ q.query")
+        if condition:
+            where.append(condition)
+        shortest = "least"
     else:  # pragma: no cover - only the two supported engines exist
         raise RuntimeError(f"full-text search is not supported on {dialect}")
-    rows = session.execute(text(sql), params).all()
+    if not (query.words or query.phrases):
+        in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
+
+    # Rank a bounded candidate set: the RANK_CANDIDATES most recently stored matches. Ranking every
+    # match of a very common word ("model": half the archive) costs seconds on either engine; the
+    # newest few hundred hold what a chat answer shows, and smaller result sets are ranked whole.
+    newest = (
+        f"SELECT {row_id} AS id FROM {matches_only} WHERE {' AND '.join(where)} "
+        f"ORDER BY {row_id} DESC LIMIT :candidates"
+    )
+    cutoff = session.execute(
+        text(f"SELECT min(id) FROM ({newest}) newest").bindparams(*binds),
+        {**params, "candidates": RANK_CANDIDATES},
+    ).scalar()
+    if cutoff is None:
+        return []
+    params["min_id"] = int(cutoff)
+    where.append(f"{row_id} >= :min_id")
+    if dialect == "sqlite" and in_title != "0":
+        in_title = in_title.replace("MATCH :title_match", "MATCH :title_match AND rowid >= :min_id")
+    focus = f"(49 - {shortest}(length(p.title) / {TITLE_BUCKET_CHARS}, 49))"
+    inner = (
+        f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {focus} AS focus, {fine} AS fine "
+        f"FROM {source} WHERE {' AND '.join(where)}"
+    )
+    sql = (
+        f"SELECT id, in_title * (3 + focus) + fine / (1.0 + fine) AS score FROM ({inner}) ranked "
+        "ORDER BY score DESC, submitted_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    )
+    statement = text(sql).bindparams(*binds)
+    rows = session.execute(statement, params).all()
     return [SearchHit(int(row[0]), float(row[1])) for row in rows]

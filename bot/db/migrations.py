@@ -13,6 +13,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, inspect
 
 from alembic import command
@@ -30,13 +31,17 @@ def script_location() -> Path:
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location()))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # The config file format interpolates "%": a URL-encoded password or path must be escaped.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
     return config
 
 
 def _run(engine: Engine, action: str, revision: str) -> None:
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    # Not engine.begin(): alembic/env.py owns the transaction (SQLite must switch foreign keys off
+    # outside of one before a batch migration can rebuild a table safely).
+    with engine.connect() as connection:
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 
@@ -61,6 +66,14 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def _is_known_revision(engine: Engine, revision: str) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:  # "Can't locate revision": written by a newer version of the bot
+        return False
+
+
 def ensure_ready(engine: Engine) -> None:
     """Create a fresh database; refuse an outdated one with instructions (see module docstring)."""
     current = current_revision(engine)
@@ -74,10 +87,14 @@ def ensure_ready(engine: Engine) -> None:
                 f"The database at {engine.url.render_as_string(hide_password=True)} has tables but no "
                 "migration history; point TRENDS_DATABASE_URL at an empty database or a trends one."
             )
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except Exception:
+            # Another process may have created the schema at the same moment: fine if it is done.
+            if current_revision(engine) != head:
+                raise
         return
-    script = ScriptDirectory.from_config(alembic_config(engine))
-    if script.get_revision(current) is None:
+    if not _is_known_revision(engine, current):
         raise DatabaseNotReadyError(
             f"The database is at revision {current}, which this version of the bot does not know "
             "(was it created by a newer version?). Upgrade the bot."

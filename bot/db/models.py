@@ -243,7 +243,12 @@ class Delivery(Base):
 
 
 class DeliveredMessage(Base):
-    """A message already posted for a delivery: position 0 is the parent, 1..n the replies."""
+    """One message of a delivery: position 0 is the parent, 1..n the replies.
+
+    The row is written *before* posting with state "posting" and no message id, then completed with
+    the id. A row left in "posting" by a crash is reconciled with the platform before anything is
+    re-posted, which is what makes delivery exactly-once (see bot/delivery.py).
+    """
 
     __tablename__ = "delivered_messages"
     __table_args__ = (
@@ -254,7 +259,8 @@ class DeliveredMessage(Base):
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     paper_id: Mapped[int | None] = mapped_column(ForeignKey("papers.id", ondelete="SET NULL"))
-    message_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="posted")  # posting | posted
+    message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     posted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     delivery: Mapped[Delivery] = relationship(back_populates="messages")
@@ -291,3 +297,14 @@ class PaperSignal(Base):
     name: Mapped[str] = mapped_column(String(64))  # citations | upvotes | stars | …
     value: Mapped[float] = mapped_column(Float)
     observed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Lease(Base):
+    """A named lease with expiry: the scheduler leader holds "scheduler" and renews it."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[dt.datetime]
+    acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,5 +1,22 @@
 """Ranking: score a month's papers against the team's topics and pick a diverse top N.
 
 Pure functions over plain dataclasses (`bot.ranking.types`): no database, no network. The digest
-service loads candidates and topics, calls `rank_month`, and stores the result.
+service loads candidates and topics, calls `rank_month`, and stores the result; `explain` turns one
+scored paper into lines a person can read. See docs/ranking.md for the components and their measured
+value.
 """
+
+from bot.ranking.default_topics import DEFAULT_TOPICS
+from bot.ranking.rank import Embedder, explain, rank_month
+from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
+
+__all__ = [
+    "DEFAULT_TOPICS",
+    "Candidate",
+    "Embedder",
+    "ScoredPaper",
+    "Selection",
+    "TopicSpec",
+    "explain",
+    "rank_month",
+]

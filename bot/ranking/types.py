@@ -49,6 +49,8 @@ class ScoredPaper:
     matched_terms: tuple[str, ...]
     components: Mapping[str, float]  # component name -> weighted contribution (for --explain)
     reason: str  # one line a reader understands: why this paper was picked
+    # The priors component split by cue (before `RankingWeights.priors`), for --explain.
+    prior_parts: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,81 @@
+"""`trends serve …`: run a chat bot in the foreground until interrupted.
+
+Each platform is one sub-command; the adapter is imported inside it, so `trends` works without a
+platform's settings and the CLI's other commands never load slack-bolt or discord.py. This lives in
+`adapters/` because `bot/` never imports an adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+
+from bot.cli.app import app, console, container, fail
+from bot.errors import ConfigError
+
+serve_app = typer.Typer(help="Run a chat bot (Slack, Discord) in the foreground.", no_args_is_help=True)
+app.add_typer(serve_app, name="serve")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@serve_app.command("slack")
+def serve_slack(
+    port: int | None = typer.Option(None, help="HTTP port (default: TRENDS_SLACK_PORT, 3000)."),
+    host: str = typer.Option("0.0.0.0", help="Interface to listen on."),  # noqa: S104 - Slack must reach it
+) -> None:
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode
+    (POST /slack/events, signed with SLACK_SIGNING_SECRET). GET /healthz answers in both modes."""
+    from adapters.slack.app import create_runtime, serve
+    from bot.chat.service import ChatService
+    from bot.feedback import FeedbackService
+
+    with container() as built:
+        try:
+            runtime = create_runtime(
+                built.settings,
+                lambda poster: ChatService(built, posters={"slack": poster}),
+                FeedbackService(built.session_factory),
+            )
+        except ConfigError as exc:
+            fail(str(exc), code=2)
+        _configure_logging()
+        mode = "Socket Mode" if built.settings.slack_app_token else "HTTP mode"
+        console.print(f"Slack bot starting ({mode}); press Ctrl+C to stop.")
+        try:
+            asyncio.run(serve(runtime, host=host, port=port))
+        except KeyboardInterrupt:
+            console.print("Stopped.")
+
+
+@serve_app.command("discord")
+def serve_discord(
+    sync: bool = typer.Option(
+        False, "--sync-only", help="Register the slash commands, print the invite link and exit."
+    ),
+) -> None:
+    """Run the Discord bot (needs DISCORD_TOKEN). Slash commands are synced when it starts: to the
+    servers in DISCORD_GUILD_IDS at once, else globally (Discord may take up to an hour to show them)."""
+    from adapters.discord.client import create_bot, serve, sync_only
+
+    with container() as built:
+        try:
+            bot = create_bot(built)
+        except ConfigError as exc:
+            fail(str(exc), code=2)
+        assert built.settings.discord_token is not None  # create_bot checked it
+        token = built.settings.discord_token.get_secret_value()
+        _configure_logging()
+        if sync:
+            url = asyncio.run(sync_only(bot, token))
+            console.print(f"Slash commands registered. Invite the bot with:\n{url}", soft_wrap=True)
+            return
+        console.print("Discord bot starting; press Ctrl+C to stop.")
+        try:
+            asyncio.run(serve(bot, token))
+        except KeyboardInterrupt:
+            console.print("Stopped.")

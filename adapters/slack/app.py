@@ -1,0 +1,393 @@
+"""The Slack app: one factory that wires slack-bolt to the chat core, and the two ways to run it.
+
+`build_app` registers the `/trends` slash command, the buttons our messages carry, and the reaction
+events that become votes, on a bolt `AsyncApp`. Every listener acknowledges Slack first (within 3 s,
+before any database work), then runs the command and answers through the command's `response_url`
+(one shared keep-alive session, see `ResponseUrls`): ephemeral unless the core says the reply is for
+the channel.
+
+`serve` runs the app: over Socket Mode when `SLACK_APP_TOKEN` is set (no public URL needed), else as
+an HTTP server on `TRENDS_SLACK_PORT` with `POST /slack/events` (request signatures checked by bolt)
+and `GET /healthz`. Both modes serve `/healthz` so a container platform can probe either.
+
+Errors have one hook (`ErrorHook`): the listener wrapper and bolt's `@app.error` both go through it.
+A user mistake (`TrendsError`) becomes its short message; anything else is logged with its traceback
+and the user sees a generic apology: never a stack trace, never a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    async_default_handlers,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.admins import SlackAdmins
+from adapters.slack.blocks import (
+    ACTION_CHART,
+    ACTION_LINK_PREFIX,
+    ACTION_SEARCH_MORE,
+    SlackMessage,
+    clip,
+    parse_more_value,
+    render_reply,
+    trend_message,
+)
+from adapters.slack.poster import SlackPoster, slack_error_code
+from bot.chat.commands import Chart, Command, Search, is_admin_command, parse_command
+from bot.chat.context import Invocation
+from bot.chat.replies import Reply
+from bot.errors import ConfigError, TrendsError
+from bot.feedback import FeedbackService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SLASH_COMMAND = "/trends"
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+RATE_LIMIT_RETRIES = 3
+CORE_CONCURRENCY = 4
+APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a minute."
+SLOW_COMMAND_ACK = "Working on it… I'll answer here when it is done."
+
+
+class ChatHandler(Protocol):
+    """What the app needs from the chat core (`bot.chat.service.ChatService` provides it)."""
+
+    async def handle(self, inv: Invocation, command: Command) -> Reply: ...
+
+
+def build_web_client(settings: Settings) -> AsyncWebClient:
+    """The bot's Web API client: bot token, optional base URL, and retries after 429s."""
+    if settings.slack_bot_token is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from the Slack app's page."
+        )
+    extra: dict[str, Any] = {}
+    if settings.slack_api_url:
+        extra["base_url"] = settings.slack_api_url
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        # Slack asks clients to wait `Retry-After` seconds after a 429; the default handlers only
+        # retry connection errors.
+        retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(RATE_LIMIT_RETRIES)],
+        **extra,
+    )
+
+
+class ResponseUrls:
+    """Posts answers to commands' `response_url`s over one keep-alive HTTP session.
+
+    bolt's `respond()` opens a new session, so a new TCP (and TLS) connection, for every answer; under
+    a burst of commands that connection setup competes with acknowledging the next ones in time.
+    A failure is logged: the user can only be told through the response_url itself.
+    """
+
+    def __init__(self, timeout: int = 30) -> None:
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, url: str | None, message: SlackMessage, *, ephemeral: bool) -> None:
+        if not url:
+            return
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        body: dict[str, Any] = {
+            "text": message.text,
+            "response_type": "ephemeral" if ephemeral else "in_channel",
+            "replace_original": False,
+        }
+        if message.blocks:
+            body["blocks"] = message.blocks
+        webhook = AsyncWebhookClient(url=url, timeout=self._timeout, session=self._session)
+        try:
+            response = await webhook.send_dict(body)
+        except (TimeoutError, SlackClientError, aiohttp.ClientError, OSError) as exc:
+            log.warning("posting to response_url failed: %s", type(exc).__name__)
+            return
+        if response.status_code != 200:
+            log.warning(
+                "response_url refused the answer: HTTP %s %s", response.status_code, clip(response.body, 100)
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class ErrorHook:
+    """The adapter's single error hook: a friendly line for the user, the traceback for the log."""
+
+    def __init__(self, responses: ResponseUrls) -> None:
+        self._responses = responses
+
+    @staticmethod
+    def message_for(exc: BaseException) -> str:
+        if isinstance(exc, TrendsError):
+            return clip(str(exc), 500) or APOLOGY
+        return APOLOGY
+
+    async def report(self, exc: BaseException, response_url: str | None) -> None:
+        if isinstance(exc, TrendsError):
+            log.info("slack command refused: %s", exc)
+        else:
+            log.error("slack listener failed", exc_info=exc)
+        await self._responses.send(response_url, SlackMessage(text=self.message_for(exc)), ephemeral=True)
+
+    async def guard(self, response_url: str | None, work: Callable[[], Awaitable[None]]) -> None:
+        """Run a listener body; whatever it raises is reported here, and never reaches Slack raw."""
+        try:
+            await work()
+        except Exception as exc:  # the one place every listener error ends up
+            await self.report(exc, response_url)
+
+
+def response_url_of(body: dict[str, Any]) -> str | None:
+    url = body.get("response_url")
+    return url if isinstance(url, str) and url else None
+
+
+@dataclass
+class SlackBot:
+    """The listeners' shared state: the core services and the Slack helpers they use."""
+
+    chat: ChatHandler
+    feedback: FeedbackService
+    client: AsyncWebClient
+    admins: SlackAdmins
+    responses: ResponseUrls
+    errors: ErrorHook
+    # Core work runs in threads that share the GIL with the event loop; bounding it keeps the loop
+    # free to acknowledge new commands within Slack's 3 s during a burst (bench/slack_ack_load.py).
+    core_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CORE_CONCURRENCY))
+
+    async def invocation(
+        self, team_id: str, channel_id: str, user_id: str, user_name: str, command: Command
+    ) -> Invocation:
+        # users.info is only asked for admin commands: a search costs no extra API call.
+        is_admin = is_admin_command(command) and await self.admins.is_admin(team_id, user_id)
+        return Invocation(
+            platform="slack",
+            workspace_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            user_name=user_name,
+            is_platform_admin=is_admin,
+            channel_kind="text",
+        )
+
+    async def run(self, inv: Invocation, command: Command, response_url: str | None) -> None:
+        async with self.core_slots:
+            reply = await self.chat.handle(inv, command)
+        if reply.kind == "chart":
+            await self.post_chart(inv, reply, response_url)
+            return
+        await self.responses.send(response_url, render_reply(reply), ephemeral=reply.ephemeral)
+
+    async def post_chart(self, inv: Invocation, reply: Reply, response_url: str | None) -> None:
+        """Upload the chart to the channel; if Slack refuses (not in channel, no files:write), send the
+        numbers as text instead."""
+        if reply.chart_png and reply.trend is not None and reply.trend.points:
+            try:
+                await self.client.files_upload_v2(
+                    channel=inv.channel_id,
+                    file=reply.chart_png,
+                    filename="trend.png",
+                    title=clip(f"Trend: {reply.trend.query}", 200),
+                    initial_comment=clip(reply.text.split("\n", 1)[0], 1000),
+                )
+                return
+            except (TimeoutError, SlackApiError, SlackClientError, OSError) as exc:
+                log.warning("chart upload failed, answering with text: %s", slack_error_code(exc))
+        message = trend_message(reply.trend, reply.text) if reply.trend else SlackMessage(text=reply.text)
+        await self.responses.send(response_url, message, ephemeral=True)
+
+    async def on_slash_command(self, body: dict[str, Any]) -> None:
+        command = parse_command(str(body.get("text") or ""))
+        inv = await self.invocation(
+            str(body.get("team_id") or ""),
+            str(body.get("channel_id") or ""),
+            str(body.get("user_id") or ""),
+            str(body.get("user_name") or ""),
+            command,
+        )
+        await self.run(inv, command, response_url_of(body))
+
+    async def on_button(self, body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        action_id = str(action.get("action_id") or "")
+        value = str(action.get("value") or "")
+        command: Command
+        if action_id == ACTION_SEARCH_MORE:
+            parsed = parse_more_value(value)
+            if parsed is None:
+                expired = SlackMessage(text="That button has expired; run the search again.")
+                await self.responses.send(response_url_of(body), expired, ephemeral=True)
+                return
+            command = Search(parsed[0], page=parsed[1])
+        elif action_id == ACTION_CHART and value.strip():
+            command = Chart(value)
+        else:
+            return
+        team = body.get("team") or {}
+        user = body.get("user") or {}
+        channel = body.get("channel") or {}
+        inv = await self.invocation(
+            str(team.get("id") or user.get("team_id") or ""),
+            str(channel.get("id") or ""),
+            str(user.get("id") or ""),
+            str(user.get("username") or user.get("name") or ""),
+            command,
+        )
+        await self.run(inv, command, response_url_of(body))
+
+    async def on_reaction(self, body: dict[str, Any], event: dict[str, Any], added: bool) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message" or not item.get("ts"):
+            return
+        team_id = str(body.get("team_id") or event.get("team") or "")
+        user_id = str(event.get("user") or "")
+        reaction = str(event.get("reaction") or "")
+        method = self.feedback.react if added else self.feedback.unreact
+        # Slack's ts is unique only within a channel, so the channel is part of the lookup.
+        channel_id = str(item.get("channel") or "") or None
+        await asyncio.to_thread(
+            partial(method, channel_id=channel_id), "slack", team_id, user_id, str(item["ts"]), reaction
+        )
+
+
+def build_app(
+    settings: Settings,
+    chat: ChatHandler,
+    feedback: FeedbackService,
+    client: AsyncWebClient,
+    *,
+    admins: SlackAdmins | None = None,
+    responses: ResponseUrls | None = None,
+) -> AsyncApp:
+    """The bolt app with every listener registered. `client` is the bot's Web API client (the same one
+    the `SlackPoster` given to the chat core uses)."""
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set. HTTP mode needs it to check that requests come from Slack "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)."
+        )
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = AsyncApp(client=client, signing_secret=secret, name="ai-trends-bot", logger=log)
+    responses = responses or ResponseUrls()
+    bot = SlackBot(chat, feedback, client, admins or SlackAdmins(client), responses, ErrorHook(responses))
+
+    @app.command(SLASH_COMMAND)
+    async def on_trends(ack: AsyncAck, body: dict[str, Any]) -> None:
+        # Acknowledge before anything else: Slack gives up after 3 s. Slow commands say so.
+        slow = re.match(r"\s*(publish|preview)\b", str(body.get("text") or ""), re.IGNORECASE)
+        if slow:
+            await ack(text=SLOW_COMMAND_ACK)
+        else:
+            await ack()
+        await bot.errors.guard(response_url_of(body), lambda: bot.on_slash_command(body))
+
+    @app.action(ACTION_SEARCH_MORE)
+    async def on_more(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await bot.errors.guard(response_url_of(body), lambda: bot.on_button(body))
+
+    @app.action(ACTION_CHART)
+    async def on_chart(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await bot.errors.guard(response_url_of(body), lambda: bot.on_button(body))
+
+    @app.action(re.compile(f"^{ACTION_LINK_PREFIX}"))
+    async def on_link(ack: AsyncAck) -> None:
+        # Link buttons open their URL in the browser; Slack still sends the click, which must be acked.
+        await ack()
+
+    @app.event("reaction_added")
+    async def on_reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await bot.errors.guard(None, lambda: bot.on_reaction(body, event, added=True))
+
+    @app.event("reaction_removed")
+    async def on_reaction_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await bot.errors.guard(None, lambda: bot.on_reaction(body, event, added=False))
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        await bot.errors.report(error, response_url_of(body) if isinstance(body, dict) else None)
+
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def build_web_app(app: AsyncApp, *, with_events: bool = True) -> web.Application:
+    """The aiohttp application: bolt's `POST /slack/events` handler (HTTP mode) and `GET /healthz`."""
+    web_app = app.web_app(path=EVENTS_PATH) if with_events else web.Application()
+    web_app.router.add_get(HEALTH_PATH, healthz)
+    return web_app
+
+
+@dataclass
+class SlackRuntime:
+    """Everything `trends serve slack` runs: the bolt app, its client and the chat core's poster."""
+
+    settings: Settings
+    app: AsyncApp
+    client: AsyncWebClient
+    poster: SlackPoster
+    responses: ResponseUrls
+
+
+def create_runtime(
+    settings: Settings,
+    make_chat: Callable[[SlackPoster], ChatHandler],
+    feedback: FeedbackService,
+) -> SlackRuntime:
+    """Build client → poster → chat core → app, in that order (the core posts through the poster)."""
+    client = build_web_client(settings)
+    poster = SlackPoster(client)
+    responses = ResponseUrls()
+    app = build_app(settings, make_chat(poster), feedback, client, responses=responses)
+    return SlackRuntime(settings=settings, app=app, client=client, poster=poster, responses=responses)
+
+
+async def serve(runtime: SlackRuntime, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
+    """Run until cancelled: Socket Mode if `SLACK_APP_TOKEN` is set, else HTTP mode on `port`."""
+    port = runtime.settings.slack_port if port is None else port
+    socket_mode = runtime.settings.slack_app_token is not None
+    runner = web.AppRunner(build_web_app(runtime.app, with_events=not socket_mode), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    handler = None
+    try:
+        if runtime.settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(runtime.app, runtime.settings.slack_app_token.get_secret_value())
+            await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
+            log.info("slack app connected over Socket Mode; /healthz on port %s", port)
+        else:
+            log.info("slack app listening on %s:%s%s", host, port, EVENTS_PATH)
+        await asyncio.Event().wait()
+    finally:
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        await runtime.responses.close()
+        await runner.cleanup()

@@ -1,0 +1,77 @@
+"""Past digest issues: the list of months, and one issue with its entries."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.archive._featured import PUBLISHED, threads_for
+from bot.archive._months import parse_month
+from bot.archive.views import IssueSummary, IssueView
+from bot.db.models import Digest, DigestEntry
+from bot.digest.service import digest_view
+from bot.errors import NotFoundError
+
+LATEST = "latest"
+
+
+def list_issues(session: Session, *, published_only: bool = False) -> list[IssueSummary]:
+    """Every digest, newest month first, with its number of picks."""
+    picks = (
+        select(DigestEntry.digest_id, func.count().label("picks"))
+        .where(DigestEntry.section == "pick")
+        .group_by(DigestEntry.digest_id)
+        .subquery()
+    )
+    statement = (
+        select(Digest, func.coalesce(picks.c.picks, 0))
+        .outerjoin(picks, picks.c.digest_id == Digest.id)
+        .order_by(Digest.month.desc())
+    )
+    if published_only:
+        statement = statement.where(Digest.status == PUBLISHED)
+    return [
+        IssueSummary(
+            month=digest.month,
+            title=digest.title,
+            status=digest.status,
+            picks=int(count),
+            published_at=digest.published_at,
+        )
+        for digest, count in session.execute(statement)
+    ]
+
+
+def _available(session: Session, published_only: bool) -> str:
+    months = [s.month for s in list_issues(session, published_only=published_only)]
+    if not months:
+        return "No digest has been " + ("published" if published_only else "composed") + " yet."
+    shown = ", ".join(months[:12]) + (" …" if len(months) > 12 else "")
+    return f"Available: {shown}."
+
+
+def issue_view(session: Session, month_or_latest: str, *, published_only: bool = False) -> IssueView:
+    """One digest by month ("2026-10") or "latest" (newest published, else newest draft)."""
+    wanted = (month_or_latest or "").strip()[:20]
+    statement = select(Digest)
+    if published_only:
+        statement = statement.where(Digest.status == PUBLISHED)
+    if wanted.casefold() in (LATEST, ""):
+        digest = session.scalars(
+            statement.order_by((Digest.status == PUBLISHED).desc(), Digest.month.desc()).limit(1)
+        ).first()
+        if digest is None:
+            raise NotFoundError(_available(session, published_only))
+    else:
+        month = parse_month(wanted)
+        if month is None:
+            raise NotFoundError(
+                f"“{wanted}” is not a month; write it as YYYY-MM (e.g. 2026-10) or say latest. "
+                + _available(session, published_only)
+            )
+        digest = session.scalars(statement.where(Digest.month == month)).first()
+        if digest is None:
+            raise NotFoundError(f"There is no digest for {month}. " + _available(session, published_only))
+    threads = threads_for(session, [digest.id]).get((digest.id, None), ())
+    view = digest_view(session, digest)
+    return IssueView(digest=view, threads=threads)

@@ -1,0 +1,227 @@
+"""`trends digest`, `trends rank` and `trends topics …`: the monthly digest and the topics behind it."""
+
+from __future__ import annotations
+
+import getpass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.cli.app import app, console, container, fail, topics_app
+from bot.digest.render import render_json, render_markdown
+from bot.digest.service import DigestService
+from bot.digest.topics import TopicChanges, TopicDraft, TopicService
+from bot.digest.views import TopicView
+from bot.months import Month
+from bot.ranking import explain
+
+
+class OutputFormat(StrEnum):
+    markdown = "markdown"
+    json = "json"
+
+
+MonthOption = Annotated[
+    str | None, typer.Option("--month", "-m", help="Month as YYYY-MM (default: last month).")
+]
+
+
+def _month(text: str | None) -> Month:
+    return Month.parse(text) if text is not None else Month.current().previous()
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in some containers
+        return "cli"
+
+
+@app.command("digest")
+def digest(
+    month: MonthOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="markdown or json.")
+    ] = OutputFormat.markdown,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Build (or rebuild) the month's draft digest, store it, and print or write it."""
+    with container() as c:
+        view = DigestService(c.uow, c.settings).build(_month(month))
+    text = render_json(view) if output_format is OutputFormat.json else render_markdown(view)
+    if out is None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise typer.BadParameter(f"can't write {out}: {exc.strerror}", param_hint="--out") from None
+    console.print(f"Wrote the {view.month_label} draft ({len(view.picks)} picks) to {out}.")
+
+
+@app.command("rank")
+def rank(
+    month: MonthOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="Papers to show.")] = 20,
+    show_explain: Annotated[
+        bool, typer.Option("--explain", help="Show each paper's topic, terms and score components.")
+    ] = False,
+) -> None:
+    """Rank the month's papers against the topics, without storing anything."""
+    with container() as c:
+        chosen = _month(month)
+        selection = DigestService(c.uow, c.settings).rank(chosen)
+    picked = {p.candidate.arxiv_id: "pick" for p in selection.picks}
+    picked.update({p.candidate.arxiv_id: "other" for p in selection.others})
+    table = Table(title=f"Ranking for {chosen.label}", show_lines=show_explain)
+    table.add_column("#", justify="right")
+    table.add_column("Score", justify="right")
+    table.add_column("arXiv id")
+    table.add_column("Title", overflow="fold")
+    table.add_column("Topic")
+    table.add_column("In digest")
+    if show_explain:
+        table.add_column("Why ranked", overflow="fold")
+    for index, scored in enumerate(selection.ranked[:limit], start=1):
+        row = [
+            str(index),
+            f"{scored.score:.3f}",
+            scored.candidate.arxiv_id,
+            scored.candidate.title,
+            scored.topic or "—",
+            picked.get(scored.candidate.arxiv_id, ""),
+        ]
+        if show_explain:
+            row.append(explain(scored))
+        table.add_row(*row)
+    console.print(table)
+
+
+# ------------------------------------------------------------------------------------------- topics
+
+
+def _topics_table(topics: list[TopicView]) -> Table:
+    table = Table(title="Topics")
+    table.add_column("Name")
+    table.add_column("On")
+    table.add_column("Weight", justify="right")
+    table.add_column("Include", overflow="fold")
+    table.add_column("Exclude", overflow="fold")
+    table.add_column("Examples", overflow="fold")
+    table.add_column("Description", overflow="fold")
+    for t in topics:
+        table.add_row(
+            t.name,
+            "yes" if t.enabled else "no",
+            f"{t.weight:g}",
+            ", ".join(t.include),
+            ", ".join(t.exclude),
+            ", ".join(t.examples),
+            t.description,
+        )
+    return table
+
+
+IncludeOption = Annotated[
+    list[str] | None, typer.Option("--include", "-i", help="Phrase that marks the topic (repeatable).")
+]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option("--exclude", "-x", help="Phrase that rules a paper out (repeatable).")
+]
+ExampleOption = Annotated[
+    list[str] | None, typer.Option("--example", "-e", help="arXiv id of a typical paper (repeatable).")
+]
+
+
+@topics_app.command("list")
+def topics_list() -> None:
+    """Show every topic (seeding the defaults on first use)."""
+    with container() as c:
+        topics = TopicService(c.uow, c.settings).list_topics()
+    console.print(_topics_table(topics))
+
+
+@topics_app.command("add")
+def topics_add(
+    name: str,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    example: ExampleOption = None,
+    weight: Annotated[float, typer.Option(help="0–10; 1 is neutral.")] = 1.0,
+    description: Annotated[str, typer.Option(help="What the topic is about, in a sentence.")] = "",
+    disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off.")] = False,
+) -> None:
+    """Add a topic, e.g. trends topics add "Robotics" --include "robot learning" --weight 1.2"""
+    draft = TopicDraft(
+        name=name,
+        description=description,
+        include=include or [],
+        exclude=exclude or [],
+        examples=example or [],
+        weight=weight,
+        enabled=not disabled,
+    )
+    with container() as c:
+        view = TopicService(c.uow, c.settings).add(draft, actor=_actor())
+    console.print(f"Added topic “{view.name}”.")
+    console.print(_topics_table([view]))
+
+
+@topics_app.command("edit")
+def topics_edit(
+    name: str,
+    rename: Annotated[str | None, typer.Option("--rename", help="New name.")] = None,
+    include: IncludeOption = None,
+    exclude: ExcludeOption = None,
+    example: ExampleOption = None,
+    clear_exclude: Annotated[
+        bool, typer.Option("--clear-exclude", help="Remove every exclude phrase.")
+    ] = False,
+    clear_examples: Annotated[bool, typer.Option("--clear-examples", help="Remove every example.")] = False,
+    weight: Annotated[float | None, typer.Option(help="0–10; 1 is neutral.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+) -> None:
+    """Change a topic; a list option given replaces that whole list."""
+    if clear_exclude and exclude:
+        fail("Use either --exclude or --clear-exclude, not both.")
+    if clear_examples and example:
+        fail("Use either --example or --clear-examples, not both.")
+    changes = TopicChanges(
+        name=rename,
+        description=description,
+        include=include or None,
+        exclude=[] if clear_exclude else (exclude or None),
+        examples=[] if clear_examples else (example or None),
+        weight=weight,
+    )
+    with container() as c:
+        view = TopicService(c.uow, c.settings).edit(name, changes, actor=_actor())
+    console.print(f"Updated topic “{view.name}”.")
+    console.print(_topics_table([view]))
+
+
+@topics_app.command("remove")
+def topics_remove(name: str) -> None:
+    """Delete a topic (the ranking stops using it at the next digest)."""
+    with container() as c:
+        view = TopicService(c.uow, c.settings).remove(name, actor=_actor())
+    console.print(f"Removed topic “{view.name}”.")
+
+
+@topics_app.command("enable")
+def topics_enable(name: str) -> None:
+    """Switch a topic on."""
+    with container() as c:
+        view = TopicService(c.uow, c.settings).enable(name, actor=_actor())
+    console.print(f"Topic “{view.name}” is enabled.")
+
+
+@topics_app.command("disable")
+def topics_disable(name: str) -> None:
+    """Switch a topic off without losing its settings."""
+    with container() as c:
+        view = TopicService(c.uow, c.settings).disable(name, actor=_actor())
+    console.print(f"Topic “{view.name}” is disabled.")

@@ -1,0 +1,196 @@
+"""Paper repository: store harvested papers idempotently and read them back by month or id.
+
+One row per base arXiv id. `upsert_many` uses the dialect's `INSERT … ON CONFLICT (arxiv_id) DO UPDATE
+… WHERE <incoming is newer>` on SQLite and PostgreSQL alike, so storing the same page twice, or an
+older version after a newer one, changes nothing, and concurrent harvests cannot overwrite a newer
+version with an older one. A paper cross-listed in several harvested categories is still one row.
+
+Like every repository it never commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.arxiv_ids import abs_url, parse_arxiv_id, pdf_url
+from bot.db.models import Paper
+from bot.errors import ValidationError
+from bot.harvest.links import extract_links
+from bot.harvest.records import PaperRecord
+from bot.months import Month
+
+# Rows per INSERT statement: ~20 bound parameters each stays well under SQLite's 32,766 limit.
+UPSERT_CHUNK = 500
+MAX_LIST_LIMIT = 1000
+
+# Columns an update may change; id, arxiv_id and harvested_at stay as first stored.
+_UPDATABLE = (
+    "version",
+    "title",
+    "abstract",
+    "authors",
+    "authors_text",
+    "categories",
+    "primary_category",
+    "submitted_at",
+    "updated_at",
+    "comment",
+    "journal_ref",
+    "doi",
+    "abs_url",
+    "pdf_url",
+    "code_url",
+    "project_url",
+    "refreshed_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+def newest_per_paper(records: Iterable[PaperRecord]) -> list[PaperRecord]:
+    """One record per base id (the newest), in first-seen order: cross-lists and repeats collapse."""
+    newest: dict[str, PaperRecord] = {}
+    for record in records:
+        seen = newest.get(record.arxiv_id)
+        if seen is None or record.is_newer_than(seen):
+            newest[record.arxiv_id] = record
+    return list(newest.values())
+
+
+def _row(record: PaperRecord, now: dt.datetime) -> dict[str, Any]:
+    links = extract_links(record.comment, record.abstract)
+    return {
+        "arxiv_id": record.arxiv_id,
+        "version": record.version,
+        "title": record.title,
+        "abstract": record.abstract,
+        "authors": list(record.authors),
+        "authors_text": " ".join(record.authors),
+        "categories": list(record.categories),
+        "primary_category": record.primary_category,
+        "submitted_at": record.submitted_at,
+        "updated_at": record.updated_at,
+        "announced_on": None,
+        "comment": record.comment,
+        "journal_ref": record.journal_ref,
+        "doi": record.doi[:255] if record.doi else None,
+        "abs_url": abs_url(record.arxiv_id),
+        "pdf_url": pdf_url(record.arxiv_id),
+        "code_url": links.code_url,
+        "project_url": links.project_url,
+        "harvested_at": now,
+        "refreshed_at": now,
+    }
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """One cached statement executed with many parameter sets (SQLAlchemy's "insertmanyvalues"
+    batches them into multi-row INSERTs without compiling a new statement per batch)."""
+    table = cast(Table, Paper.__table__)
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    else:  # pragma: no cover - only the two supported engines exist
+        raise RuntimeError(f"upsert is not supported on {dialect}")
+    incoming = stmt.excluded
+    newer = or_(
+        incoming.version > table.c.version,
+        and_(incoming.version == table.c.version, incoming.updated_at > table.c.updated_at),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.arxiv_id],
+        set_={name: incoming[name] for name in _UPDATABLE},
+        where=newer,
+    ).returning(table.c.arxiv_id)
+
+
+def upsert_many(session: Session, records: Iterable[PaperRecord]) -> UpsertCounts:
+    """Insert new papers and update stored ones when the incoming version is newer.
+
+    Newest wins: a higher version replaces a lower one; the same version replaces it only when its
+    `updated_at` is later. Anything else leaves the row untouched and counts as unchanged.
+    """
+    unique = newest_per_paper(records)
+    if not unique:
+        return UpsertCounts()
+    dialect = session.get_bind().dialect.name
+    now = dt.datetime.now(dt.UTC)
+    inserted = updated = 0
+    for offset in range(0, len(unique), UPSERT_CHUNK):
+        chunk = unique[offset : offset + UPSERT_CHUNK]
+        stored = {
+            arxiv_id: (version, updated_at)
+            for arxiv_id, version, updated_at in session.execute(
+                select(Paper.arxiv_id, Paper.version, Paper.updated_at).where(
+                    Paper.arxiv_id.in_([record.arxiv_id for record in chunk])
+                )
+            )
+        }
+        # Rows that cannot win are not even sent: re-harvests are mostly unchanged papers, and the
+        # database would compute their full-text vectors before discarding them. The statement's own
+        # WHERE still guards against a concurrent writer that stored something newer meanwhile.
+        candidates = [
+            record
+            for record in chunk
+            if record.arxiv_id not in stored or (record.version, record.updated_at) > stored[record.arxiv_id]
+        ]
+        if not candidates:
+            continue
+        rows = [_row(record, now) for record in candidates]
+        written = set(session.scalars(_upsert_statement(dialect), rows))
+        inserted += len(written - stored.keys())
+        updated += len(written & stored.keys())
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(unique) - inserted - updated)
+
+
+def _month_filter(month: Month) -> Any:
+    return and_(Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
+
+
+def count_month(session: Session, month: Month) -> int:
+    """Papers submitted in `month` (UTC)."""
+    return int(session.scalar(select(func.count()).select_from(Paper).where(_month_filter(month))) or 0)
+
+
+def list_month(session: Session, month: Month, limit: int = 20, offset: int = 0) -> Sequence[Paper]:
+    """Papers submitted in `month`, oldest first (ties by id), a page at a time."""
+    if limit < 0 or offset < 0:
+        raise ValidationError("limit and offset must not be negative.")
+    limit = min(limit, MAX_LIST_LIMIT)
+    return session.scalars(
+        select(Paper)
+        .where(_month_filter(month))
+        .order_by(Paper.submitted_at, Paper.arxiv_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+
+
+def get_by_arxiv_id(session: Session, arxiv_id: str) -> Paper | None:
+    """The stored paper for an id in any accepted form (`2410.01234v2`, an abs URL); None if absent."""
+    base = parse_arxiv_id(arxiv_id).base
+    return session.scalars(select(Paper).where(Paper.arxiv_id == base)).one_or_none()

@@ -1,0 +1,406 @@
+"""Composing, storing and reading the monthly digest.
+
+`DigestService.build(month)` is the use case behind `trends digest`: it loads the month's papers as
+ranking candidates (with momentum signals and net chat votes), the enabled topics, and the papers
+already shown in earlier published digests; ranks them with `bot.ranking.rank_month`; summarises the
+picks; and stores the result as the month's draft. It runs in three steps so that no database
+transaction stays open while an LLM answers: a read, the summaries (cached per paper), then one write
+that replaces the draft. A published digest is never rebuilt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.db.models import Digest, DigestEntry, Paper, Topic, Vote, utcnow
+from bot.db.papers import count_month
+from bot.db.uow import UnitOfWork
+from bot.errors import ConflictError, NotFoundError
+from bot.months import Month
+from bot.ranking import rank_month
+from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
+from bot.settings import Settings
+from bot.signals.store import latest_signals
+
+from .summarize import OfflineSummarizer, PaperText, Summarizer, Summary, SummaryCache, make_summarizer
+from .topics import ensure_seeded, to_spec
+from .views import DigestView, EntryView, Links
+
+log = logging.getLogger(__name__)
+
+TITLE_PREFIX = "Trends in AI"
+DRAFT = "draft"
+PUBLISHED = "published"
+
+
+def digest_title(month: Month) -> str:
+    return f"{TITLE_PREFIX} — {month.label}"
+
+
+def _as_month(month: Month | str) -> Month:
+    return month if isinstance(month, Month) else Month.parse(month)
+
+
+def _topic_phrase(name: str) -> str:
+    """ "Agents" reads "agents" mid-sentence; "RAG" and "LLM reasoning" keep their capitals."""
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
+def compose_intro(picks: Sequence[ScoredPaper], total_papers: int) -> str:
+    """ "This month: 4 papers on agents, 3 on reasoning and 1 on RAG, out of 23,512 new papers.\""""
+    counts = Counter(p.topic for p in picks)
+    named = [(topic, n) for topic, n in counts.most_common() if topic]
+    parts = []
+    for i, (topic, n) in enumerate(named):
+        noun = ("paper" if n == 1 else "papers") + " " if i == 0 else ""
+        parts.append(f"{n} {noun}on {_topic_phrase(topic)}")
+    unmatched = counts.get(None, 0)
+    if unmatched and parts:
+        parts.append(f"{unmatched} more from across the field")
+    elif unmatched:
+        parts.append(f"{unmatched} {'paper' if unmatched == 1 else 'papers'} from across the field")
+    if not parts:
+        parts.append("no picks")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    noun = "paper" if total_papers == 1 else "papers"
+    return f"This month: {listed}, out of {total_papers:,} new {noun}."
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """What the read step hands to the summaries and the write step."""
+
+    selection: Selection
+    total_papers: int
+    texts: dict[int, PaperText]  # picks' text, by paper id
+    cached: dict[int, Summary]
+
+
+class DigestService:
+    """Build, read and publish the monthly digest; each method is one use case."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        settings: Settings,
+        *,
+        summarizer: Summarizer | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._settings = settings
+        self._summarizer = summarizer
+        self._clock = clock
+
+    # ---------------------------------------------------------------- ranking
+
+    def rank(self, month: Month | str) -> Selection:
+        """Rank the month's papers as `build` would, storing nothing (for `trends rank`)."""
+        month = _as_month(month)
+        with self._uow_factory() as uow:
+            selection, _total = self._rank(uow.session, month)
+            uow.commit()  # keeps the topic seed, if one was needed
+        return selection
+
+    def _rank(self, session: Session, month: Month) -> tuple[Selection, int]:
+        total = count_month(session, month)
+        if total == 0:
+            raise NotFoundError(
+                f"No papers stored for {month.label}. Run `trends harvest --month {month}` first."
+            )
+        topics = self._topics(session)
+        settings = self._settings
+        selection = rank_month(
+            self._candidates(session, month),
+            topics,
+            weights=settings.weights,
+            size=settings.digest_size,
+            others=settings.other_papers,
+            max_per_topic=settings.max_per_topic,
+            exclude_ids=self._shown_before(session, month),
+            examples=self._examples(session, topics),
+        )
+        return selection, total
+
+    def _topics(self, session: Session) -> list[TopicSpec]:
+        ensure_seeded(session, self._settings)
+        rows = session.scalars(select(Topic).where(Topic.enabled.is_(True)).order_by(Topic.name))
+        return [to_spec(t) for t in rows]
+
+    def _candidates(self, session: Session, month: Month) -> list[Candidate]:
+        in_month = (Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
+        votes: dict[int, int] = {
+            paper_id: int(total or 0)
+            for paper_id, total in session.execute(
+                select(Vote.paper_id, func.sum(Vote.value))
+                .join(Paper, Paper.id == Vote.paper_id)
+                .where(*in_month)
+                .group_by(Vote.paper_id)
+            )
+        }
+        rows = session.execute(
+            select(
+                Paper.id,
+                Paper.arxiv_id,
+                Paper.title,
+                Paper.abstract,
+                Paper.authors,
+                Paper.categories,
+                Paper.primary_category,
+                Paper.submitted_at,
+                Paper.comment,
+                Paper.journal_ref,
+                Paper.code_url,
+                Paper.project_url,
+            )
+            .where(*in_month)
+            .order_by(Paper.submitted_at, Paper.arxiv_id)
+        ).all()
+        signals = latest_signals(session, [row.id for row in rows])
+        return [
+            Candidate(
+                arxiv_id=row.arxiv_id,
+                title=row.title,
+                abstract=row.abstract,
+                authors=tuple(row.authors),
+                categories=tuple(row.categories),
+                primary_category=row.primary_category,
+                submitted_at=row.submitted_at,
+                comment=row.comment,
+                journal_ref=row.journal_ref,
+                code_url=row.code_url,
+                project_url=row.project_url,
+                paper_id=row.id,
+                signals=signals.get(row.id, {}),
+                votes=votes.get(row.id, 0),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _examples(session: Session, topics: Sequence[TopicSpec]) -> dict[str, Candidate]:
+        """Stored example papers of the topics, by arXiv id (unknown ids are simply not there)."""
+        wanted = sorted({arxiv_id for t in topics for arxiv_id in t.examples})
+        if not wanted:
+            return {}
+        papers = session.scalars(select(Paper).where(Paper.arxiv_id.in_(wanted)))
+        return {
+            p.arxiv_id: Candidate(
+                arxiv_id=p.arxiv_id,
+                title=p.title,
+                abstract=p.abstract,
+                authors=tuple(p.authors),
+                categories=tuple(p.categories),
+                primary_category=p.primary_category,
+                submitted_at=p.submitted_at,
+                paper_id=p.id,
+            )
+            for p in papers
+        }
+
+    @staticmethod
+    def _shown_before(session: Session, month: Month) -> set[str]:
+        """arXiv ids of every paper in an earlier published digest: the digest never repeats itself."""
+        return set(
+            session.scalars(
+                select(Paper.arxiv_id)
+                .join(DigestEntry, DigestEntry.paper_id == Paper.id)
+                .join(Digest, Digest.id == DigestEntry.digest_id)
+                .where(Digest.status == PUBLISHED, Digest.month < str(month))
+            )
+        )
+
+    # ---------------------------------------------------------------- build
+
+    def build(self, month: Month | str) -> DigestView:
+        """Rank, summarise and store the month's draft (replacing an earlier draft)."""
+        month = _as_month(month)
+        # A summarizer made here holds an HTTP pool for this build only; an injected one is the caller's.
+        owned = make_summarizer(self._settings) if self._summarizer is None else None
+        summarizer: Summarizer = self._summarizer or owned or OfflineSummarizer()
+        try:
+            loaded = self._load(month, summarizer.id)
+            summaries = dict(loaded.cached)
+            for paper_id, text in loaded.texts.items():
+                if paper_id not in summaries:
+                    summaries[paper_id] = summarizer.summarize(text.title, text.abstract)
+        finally:
+            if owned is not None:
+                owned.close()
+        with self._uow_factory() as uow:
+            session = uow.session
+            digest = self._editable_digest(session, month)
+            digest.title = digest_title(month)
+            digest.intro = compose_intro(loaded.selection.picks, loaded.total_papers)
+            digest.topics_covered = list(dict.fromkeys(p.topic for p in loaded.selection.picks if p.topic))
+            digest.created_at = self._clock()
+            digest.entries.clear()
+            session.flush()  # the old entries go before new ones take their positions
+            sections = [("pick", p) for p in loaded.selection.picks]
+            sections += [("other", p) for p in loaded.selection.others]
+            for position, (section, scored) in enumerate(sections, start=1):
+                paper_id = _paper_id(scored)
+                summary = summaries.get(paper_id) if section == "pick" else None
+                digest.entries.append(
+                    DigestEntry(
+                        paper_id=paper_id,
+                        position=position,
+                        section=section,
+                        topic_name=scored.topic[:64] if scored.topic else None,
+                        score=float(scored.score),
+                        reason=scored.reason,
+                        why=summary.why if summary else "",
+                        insights=summary.insights if summary else "",
+                    )
+                )
+            fresh = {pid: s for pid, s in summaries.items() if pid not in loaded.cached}
+            SummaryCache(session).store(loaded.texts, fresh)
+            session.flush()
+            view = self._view(session, digest)
+            uow.commit()
+        log.info("built the %s draft: %d picks, %d others", month, len(view.picks), len(view.others))
+        return view
+
+    def _load(self, month: Month, summarizer_id: str) -> _Loaded:
+        with self._uow_factory() as uow:
+            session = uow.session
+            self._refuse_published(session, month)
+            selection, total = self._rank(session, month)
+            ids = [_paper_id(p) for p in selection.picks]
+            rows = session.execute(
+                select(Paper.id, Paper.version, Paper.title, Paper.abstract).where(Paper.id.in_(ids))
+            )
+            texts = {row.id: PaperText(row.id, row.version, row.title, row.abstract) for row in rows}
+            cached = SummaryCache(session).lookup(texts.values(), summarizer_id)
+            uow.commit()
+        return _Loaded(selection, total, texts, cached)
+
+    def _refuse_published(self, session: Session, month: Month) -> None:
+        digest = session.scalar(select(Digest).where(Digest.month == str(month)))
+        if digest is not None and digest.status == PUBLISHED:
+            when = digest.published_at.date().isoformat() if digest.published_at else "an earlier date"
+            raise ConflictError(f"The {month.label} digest was published on {when} and can't be rebuilt.")
+
+    def _editable_digest(self, session: Session, month: Month) -> Digest:
+        # Checked again inside the write: the month may have been published while we summarised.
+        self._refuse_published(session, month)
+        digest = session.scalar(
+            select(Digest).where(Digest.month == str(month)).options(selectinload(Digest.entries))
+        )
+        if digest is None:
+            digest = Digest(month=str(month), status=DRAFT, title=digest_title(month))
+            session.add(digest)
+        return digest
+
+    # ---------------------------------------------------------------- reading and publishing
+
+    def get(self, month: Month | str) -> DigestView:
+        month = _as_month(month)
+        with self._uow_factory() as uow:
+            digest = self._find(uow.session, month)
+            return self._view(uow.session, digest)
+
+    def latest(self) -> DigestView:
+        """The newest published digest, or the newest draft when none is published yet."""
+        with self._uow_factory() as uow:
+            session = uow.session
+            digest = session.scalar(
+                select(Digest).where(Digest.status == PUBLISHED).order_by(Digest.month.desc()).limit(1)
+            ) or session.scalar(select(Digest).order_by(Digest.month.desc()).limit(1))
+            if digest is None:
+                raise NotFoundError("There is no digest yet. Build one with `trends digest --month YYYY-MM`.")
+            return self._view(session, digest)
+
+    def mark_published(self, month: Month | str) -> DigestView:
+        """Freeze the month's digest. Publishing a published digest again changes nothing."""
+        month = _as_month(month)
+        with self._uow_factory() as uow:
+            digest = self._find(uow.session, month)
+            if digest.status != PUBLISHED:
+                digest.status = PUBLISHED
+                digest.published_at = self._clock()
+                uow.session.flush()
+                log.info("published the %s digest", month)
+            view = self._view(uow.session, digest)
+            uow.commit()
+        return view
+
+    @staticmethod
+    def _find(session: Session, month: Month) -> Digest:
+        digest = session.scalar(select(Digest).where(Digest.month == str(month)))
+        if digest is None:
+            raise NotFoundError(
+                f"There is no {month.label} digest yet. Build it with `trends digest --month {month}`."
+            )
+        return digest
+
+    @staticmethod
+    def _view(session: Session, digest: Digest) -> DigestView:
+        return digest_view(session, digest)
+
+
+def digest_view(session: Session, digest: Digest) -> DigestView:
+    """The view of a stored digest with its entries (one query for entries and their papers)."""
+    entries = session.scalars(
+        select(DigestEntry)
+        .where(DigestEntry.digest_id == digest.id)
+        .options(selectinload(DigestEntry.paper))
+        .order_by(DigestEntry.position)
+    ).all()
+    views = [_entry_view(e) for e in entries]
+    month = Month.parse(digest.month)
+    return DigestView(
+        month=digest.month,
+        month_label=month.label,
+        title=digest.title,
+        intro=digest.intro,
+        status=digest.status,
+        created_at=digest.created_at,
+        published_at=digest.published_at,
+        topics_covered=tuple(digest.topics_covered),
+        picks=tuple(v for v in views if v.section == "pick"),
+        others=tuple(v for v in views if v.section != "pick"),
+    )
+
+
+def _paper_id(scored: ScoredPaper) -> int:
+    paper_id = scored.candidate.paper_id
+    if paper_id is None:  # candidates come from the database, so this is a bug, not user error
+        raise RuntimeError(f"ranked candidate {scored.candidate.arxiv_id} has no paper id")
+    return paper_id
+
+
+def paper_links(paper: Paper) -> Links:
+    return Links(
+        abstract=paper.abs_url,
+        pdf=paper.pdf_url,
+        code=paper.code_url or None,
+        project=paper.project_url or None,
+    )
+
+
+def _entry_view(entry: DigestEntry) -> EntryView:
+    paper = entry.paper
+    return EntryView(
+        position=entry.position,
+        section=entry.section,
+        paper_id=paper.id,
+        arxiv_id=paper.arxiv_id,
+        title=" ".join(paper.title.split()),
+        authors=tuple(paper.authors),
+        links=paper_links(paper),
+        why=entry.why,
+        insights=entry.insights,
+        topic=entry.topic_name,
+        reason=entry.reason,
+        score=entry.score,
+    )

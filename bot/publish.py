@@ -1,0 +1,43 @@
+"""Preview and publish a month's digest: the use case behind `/trends publish`, the CLI and the scheduler.
+
+Publishing freezes the digest (building it first if there is no draft) and delivers it to every
+subscribed channel through the posters the running adapters registered. Publishing a published
+digest again only resumes deliveries that did not finish: nothing is posted twice (bot/delivery.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from bot.delivery import DeliveryEngine, DeliveryReport, ThreadPoster
+from bot.digest.service import DigestService
+from bot.digest.views import DigestView
+from bot.errors import NotFoundError
+from bot.months import Month
+
+
+class PublishService:
+    def __init__(self, digests: DigestService, engine: DeliveryEngine) -> None:
+        self._digests = digests
+        self._engine = engine
+
+    def preview(self, month: Month) -> DigestView:
+        """The month's digest as it would be posted: rebuilt if it is a draft, as is if published."""
+        try:
+            current = self._digests.get(month)
+        except NotFoundError:
+            return self._digests.build(month)
+        return current if current.is_published else self._digests.build(month)
+
+    def freeze(self, month: Month) -> DigestView:
+        """Publish the month's digest in the database (building it if needed); idempotent."""
+        try:
+            self._digests.get(month)
+        except NotFoundError:
+            self._digests.build(month)
+        return self._digests.mark_published(month)
+
+    async def publish(self, month: Month, posters: Mapping[str, ThreadPoster]) -> DeliveryReport:
+        digest = await asyncio.to_thread(self.freeze, month)
+        return await self._engine.deliver(digest, posters)

@@ -1,0 +1,340 @@
+"""`rank_month`: score every candidate of a month and select a diverse digest.
+
+A paper's score is the sum of weighted components (weights from `RankingWeights`):
+
+- relevance: BM25 of the best topic's include phrases (`topics_score.match_topic`), × topic weight;
+- learned: that topic's linear text model (SVM on example papers, or pseudo-relevance feedback);
+- embedding: cosine similarity to the topic's description, only when an `Embedder` is passed;
+- priors: code, authors, venue, cross-listing, paper kind, named method (`priors.priors`);
+- momentum: within-month percentiles of stored signals (`priors.momentum`);
+- feedback: net chat votes (`priors.feedback`).
+
+The best topic is the one maximising the topic-dependent part (relevance + learned + embedding).
+Selection walks the ranking best-first, skipping excluded ids and near-duplicates of papers already
+chosen, and caps each topic at `max_per_topic`; the next `others` papers, under the same rules, are
+"other papers you might like".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from bot.ranking.corpus import FloatArray, build_corpus, tfidf
+from bot.ranking.priors import feedback, momentum, priors
+from bot.ranking.topics_score import TITLE_PHRASES_CAP, learned_scores, match_topic, scale_top
+from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
+from bot.settings import RankingWeights
+
+# Text embedding port: texts in, one row per text out (any width). Optional; see `embedding.py`.
+Embedder = Callable[[Sequence[str]], npt.NDArray[np.float64]]
+
+DUPLICATE_SIMILARITY = 0.8  # tf-idf cosine above which two papers count as the same work
+MAX_TERMS_SHOWN = 3
+COMPONENTS = ("relevance", "learned", "embedding", "priors", "momentum", "feedback")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def rank_month(
+    candidates: Sequence[Candidate],
+    topics: Sequence[TopicSpec],
+    *,
+    weights: RankingWeights,
+    size: int = 10,
+    others: int = 5,
+    max_per_topic: int = 3,
+    exclude_ids: Collection[str] = (),
+    examples: Mapping[str, Candidate] | None = None,
+    embedder: Embedder | None = None,
+    prior_coefficients: Mapping[str, float] | None = None,
+) -> Selection:
+    """Rank `candidates` against `topics` and pick `size` papers plus `others` more.
+
+    Deterministic: equal inputs give equal output (ties go to the lower arXiv id). `examples` holds
+    example papers' text by arXiv id, for examples outside the month. `prior_coefficients` replaces
+    the shipped `priors.PRIOR_COEFFICIENTS` (used by the leave-one-month-out evaluation).
+    """
+    month = list({c.arxiv_id: c for c in reversed(candidates)}.values())[::-1]  # first copy of an id
+    if not month:
+        return Selection(picks=[], others=[], ranked=[])
+    scored = score_papers(
+        month,
+        topics,
+        weights=weights,
+        examples=examples or {},
+        embedder=embedder,
+        prior_coefficients=prior_coefficients,
+    )
+    features = scored.features
+    order = sorted(range(len(month)), key=lambda i: (-scored.totals[i], month[i].arxiv_id))
+    ranked = [scored.paper(i) for i in order]
+    excluded = set(exclude_ids)
+    chosen_rows: list[int] = []
+    chosen_titles: set[str] = set()
+
+    def take(limit: int, taken: set[int]) -> list[ScoredPaper]:
+        per_topic: dict[str | None, int] = {}
+        picked: list[ScoredPaper] = []
+        for position, i in enumerate(order):
+            if len(picked) >= limit:
+                break
+            paper = ranked[position]
+            if i in taken or paper.candidate.arxiv_id in excluded:
+                continue
+            if paper.topic is not None and per_topic.get(paper.topic, 0) >= max_per_topic:
+                continue
+            title_key = _NON_WORD.sub(" ", paper.candidate.title.casefold()).strip()
+            if title_key in chosen_titles or _near_duplicate(features, i, chosen_rows):
+                taken.add(i)  # a duplicate of a chosen paper is never chosen later either
+                continue
+            taken.add(i)
+            chosen_rows.append(i)
+            chosen_titles.add(title_key)
+            per_topic[paper.topic] = per_topic.get(paper.topic, 0) + 1
+            picked.append(paper)
+        return picked
+
+    taken: set[int] = set()
+    picks = take(size, taken)
+    extra = take(others, taken)
+    return Selection(picks=picks, others=extra, ranked=ranked)
+
+
+def _near_duplicate(features: sparse.csr_matrix, row: int, chosen: list[int]) -> bool:
+    if not chosen:
+        return False
+    similarity = features[row] @ features[chosen].T
+    return bool(similarity.nnz and similarity.max() >= DUPLICATE_SIMILARITY)
+
+
+class ScoredMonth:
+    """Per-paper component arrays; builds `ScoredPaper`s on demand."""
+
+    def __init__(
+        self,
+        month: Sequence[Candidate],
+        features: sparse.csr_matrix,
+        totals: FloatArray,
+        components: dict[str, FloatArray],
+        topic_index: npt.NDArray[np.int64],
+        topic_names: list[str],
+        matched: list[list[str]],
+        notes: list[tuple[str, ...]],
+        prior_parts: dict[str, FloatArray],
+        prior_cues: dict[str, FloatArray],
+    ) -> None:
+        self.month = month
+        self.features = features
+        self.totals = totals
+        self.components = components
+        self.topic_index = topic_index
+        self.topic_names = topic_names
+        self.matched = matched
+        self.notes = notes
+        self.prior_parts = prior_parts  # each cue's weighted contribution (before weights.priors)
+        self.prior_cues = prior_cues  # each cue's raw value, the features the coefficients were fitted on
+
+    def paper(self, i: int) -> ScoredPaper:
+        topic = self.topic_names[self.topic_index[i]] if self.topic_index[i] >= 0 else None
+        parts = {name: round(float(values[i]), 6) for name, values in self.components.items()}
+        terms = tuple(self.matched[i][: MAX_TERMS_SHOWN * 2])
+        return ScoredPaper(
+            candidate=self.month[i],
+            score=round(float(self.totals[i]), 6),
+            topic=topic,
+            matched_terms=terms,
+            components=parts,
+            reason=_reason(topic, terms, self.notes[i], parts, self.month[i].votes),
+            prior_parts={name: round(float(v[i]), 6) for name, v in self.prior_parts.items()},
+        )
+
+
+def score_papers(
+    month: Sequence[Candidate],
+    topics: Sequence[TopicSpec],
+    *,
+    weights: RankingWeights,
+    examples: Mapping[str, Candidate],
+    embedder: Embedder | None = None,
+    prior_coefficients: Mapping[str, float] | None = None,
+) -> ScoredMonth:
+    """Every component for every paper of `month` (ids unique)."""
+    n = len(month)
+    active = [t for t in topics if t.enabled and t.weight > 0]
+    index_of = {c.arxiv_id: i for i, c in enumerate(month)}
+    # Example papers outside the month are appended to the corpus so they share its vocabulary.
+    outside = [
+        examples[e]
+        for e in dict.fromkeys(e for t in active for e in t.examples)
+        if e not in index_of and e in examples
+    ]
+    papers = [*month, *outside]
+    index_of = {c.arxiv_id: i for i, c in enumerate(papers)}
+    # One pseudo-paper per topic (its name, description and phrases): what a topic without examples
+    # is "like", for the learned component's unsupervised stand-in.
+    topic_rows = {t.name: len(papers) + k for k, t in enumerate(active)}
+    corpus = build_corpus(
+        [*(c.title for c in papers), *(t.name for t in active)],
+        [*(c.abstract for c in papers), *(f"{t.description} {'. '.join(t.include)}" for t in active)],
+    )
+    features = tfidf(corpus)
+
+    per_topic = np.zeros((len(active), n))
+    relevance = np.zeros((len(active), n))
+    learned = np.zeros((len(active), n))
+    embedded = np.zeros((len(active), n))
+    hits: list[list[tuple[str, np.ndarray]]] = []
+    title_topic = np.zeros(n)
+    embeddings = _embed(embedder, papers, active) if embedder and weights.embedding > 0 else None
+    for t, topic in enumerate(active):
+        match = match_topic(corpus, topic.include, topic.exclude, n)
+        hits.append(match.phrase_hits)
+        title_topic = np.maximum(
+            title_topic, topic.weight * np.minimum(match.title_phrases[:n], TITLE_PHRASES_CAP)
+        )
+        relevance[t] = match.relevance[:n]
+        example_rows = [index_of[e] for e in topic.examples if e in index_of]
+        learned_weight = weights.learned if example_rows else weights.learned_unsupervised
+        if learned_weight > 0:
+            if example_rows:
+                scores = learned_scores(features, n, example_rows, supervised=True)
+            else:
+                scores = learned_scores(features, n, [topic_rows[topic.name]], supervised=False)
+            learned[t] = learned_weight * np.where(match.excluded[:n], 0.0, scores[:n])
+        if embeddings is not None:
+            docs, topic_vectors = embeddings
+            embedded[t] = np.where(match.excluded[:n], 0.0, scale_top(docs @ topic_vectors[t], n))
+        per_topic[t] = topic.weight * (
+            weights.relevance * relevance[t] + learned[t] + weights.embedding * embedded[t]
+        )
+
+    if active:
+        best_topic = np.argmax(per_topic, axis=0)
+        columns = np.arange(n)
+        has_topic = per_topic[best_topic, columns] > 0
+        topic_index = np.where(has_topic, best_topic, -1).astype(np.int64)
+        topic_weight = np.array([t.weight for t in active])[best_topic]
+        relevance_part = np.where(
+            has_topic, topic_weight * weights.relevance * relevance[best_topic, columns], 0
+        )
+        learned_part = np.where(has_topic, topic_weight * learned[best_topic, columns], 0)
+        embedded_part = np.where(
+            has_topic, topic_weight * weights.embedding * embedded[best_topic, columns], 0
+        )
+    else:
+        topic_index = np.full(n, -1, dtype=np.int64)
+        relevance_part = learned_part = embedded_part = np.zeros(n)
+
+    prior_values, prior_notes, prior_parts = priors(month, corpus, title_topic, prior_coefficients)
+    momentum_values, strong_signals = momentum(month)
+    components = {
+        "relevance": relevance_part,
+        "learned": learned_part,
+        "embedding": embedded_part,
+        "priors": weights.priors * prior_values,
+        "momentum": weights.momentum * momentum_values,
+        "feedback": weights.feedback * feedback(month),
+    }
+    totals = np.sum(list(components.values()), axis=0)
+
+    matched: list[list[str]] = [[] for _ in range(n)]
+    for t, topic_hits in enumerate(hits):
+        # Most specific (longest) phrases first: "tool use" says more than "agent".
+        for phrase, found in sorted(topic_hits, key=lambda hit: -len(hit[0].split())):
+            for i in found[found < n][topic_index[found[found < n]] == t]:
+                matched[int(i)].append(phrase)
+    notes = [
+        (*prior_notes[i].notes, *(f"top 10% by {s} this month" for s in strong_signals[i])) for i in range(n)
+    ]
+    return ScoredMonth(
+        month=month,
+        features=features[:n],
+        totals=totals,
+        components=components,
+        topic_index=topic_index,
+        topic_names=[t.name for t in active],
+        matched=matched,
+        notes=notes,
+        prior_parts=prior_parts,
+        prior_cues={name: np.array([note.values[name] for note in prior_notes]) for name in prior_parts},
+    )
+
+
+def _embed(
+    embedder: Embedder, papers: Sequence[Candidate], topics: Sequence[TopicSpec]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    texts = [f"{c.title}. {c.abstract}" for c in papers]
+    topic_texts = [f"{t.name}: {t.description} {', '.join(t.include)}" for t in topics]
+    vectors = np.asarray(embedder([*texts, *topic_texts]), dtype=np.float64)
+    if vectors.ndim != 2 or vectors.shape[0] != len(texts) + len(topic_texts):
+        return None
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = vectors / np.where(norms == 0, 1.0, norms)
+    return vectors[: len(papers)], vectors[len(papers) :]
+
+
+def _reason(
+    topic: str | None,
+    terms: Sequence[str],
+    notes: Sequence[str],
+    components: Mapping[str, float],
+    votes: int,
+) -> str:
+    parts: list[str] = []
+    if topic is not None:
+        shown = ", ".join(terms[:MAX_TERMS_SHOWN])
+        if shown:
+            parts.append(f"Top match for {topic} ({shown})")
+        else:
+            parts.append(f"Similar to {topic} papers")
+    parts.extend(notes)
+    if votes:
+        parts.append(f"{votes:+d} votes in chat")
+    if not parts:
+        parts.append("No topic match; ranked by general signals")
+    return "; ".join(parts)
+
+
+def explain(scored: ScoredPaper) -> str:
+    """A few lines saying why a paper scored what it did: topic, matched terms, each component."""
+    paper = scored.candidate
+    lines = [f"{paper.arxiv_id} — {paper.title}", f"score {scored.score:.3f}"]
+    if scored.topic is not None:
+        terms = ", ".join(scored.matched_terms) or "no phrase; similar wording to the topic's papers"
+        lines.append(f"topic: {scored.topic} (matched: {terms})")
+    else:
+        lines.append("topic: none matched")
+    for name in COMPONENTS:
+        value = scored.components.get(name, 0.0)
+        lines.append(f"  {name:<10} {value:+.3f}  {_COMPONENT_HELP[name]}")
+        if name == "priors":
+            for cue, part in scored.prior_parts.items():
+                if part:
+                    lines.append(f"    {cue:<12} {part:+.3f}  {_PRIOR_HELP[cue]}")
+    lines.append(f"why: {scored.reason}")
+    return "\n".join(lines)
+
+
+_COMPONENT_HELP = {
+    "relevance": "BM25 of the topic's phrases in title/abstract × topic weight",
+    "learned": "tf-idf linear model of the topic (examples or best keyword matches)",
+    "embedding": "embedding similarity to the topic (off unless a model is configured)",
+    "priors": "generic cues (below, before the priors weight), coefficients fitted on labelled months",
+    "momentum": "citations/upvotes/stars percentile within the month",
+    "feedback": "net chat votes",
+}
+
+_PRIOR_HELP = {
+    "authors": "log(1 + number of authors)",
+    "concise": "12 − title words (short titles read as headline results)",
+    "named": 'named system in the title ("Name: what it does")',
+    "release": "code, weights or a project page released",
+    "scale": 'states a model scale ("7B", "billion parameters")',
+    "frontier": "names a frontier model family (GPT, Llama, Qwen, …)",
+    "title_topic": "topic phrases in the title (at most 2) × topic weight",
+    "venue": "venue or acceptance in the comment/journal reference (hand-set weight)",
+}

@@ -1,0 +1,319 @@
+"""The scheduled jobs: the daily harvest (then a signals refresh) and the monthly digest.
+
+APScheduler stores jobs as "module:function" strings (`HARVEST_FUNC`, `DIGEST_FUNC`): the functions
+take no arguments and find the running app in `bot.scheduler.context`. The work itself is in
+`run_harvest`, `run_signals` and `run_digest`, which take the context (and so an injectable clock);
+the tests call those directly, and through the job functions.
+
+Every job is safe to run twice or late (a misfire, a restart, a new leader catching up):
+- the harvest fetches the days since the last successful harvest (at most `MAX_CATCH_UP_DAYS`) plus
+  the `OVERLAP_DAYS` before yesterday again, because arXiv lists a paper only once it is announced,
+  up to three days (a weekend) after its submission date; storing is an idempotent upsert;
+- the digest job builds the previous month's digest unless it is published, and publishes it
+  through the exactly-once delivery engine (publishing twice posts nothing new), or, with
+  `approval = true`, sends the draft to the approval channel once and waits for an admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Delivery, Digest, HarvestRun, Subscription
+from bot.db.papers import UpsertCounts
+from bot.delivery import DeliveryReport
+from bot.digest.service import DigestService
+from bot.digest.views import DigestView
+from bot.errors import TrendsError
+from bot.harvest.harvester import Harvester, HarvestResult, normalise_categories
+from bot.harvest.source import ArxivSource, Window
+from bot.months import Month
+from bot.publish import PublishService
+from bot.signals.service import refresh as refresh_signals
+from bot.signals.types import RefreshReport, SourceReport
+
+from .approval import ApprovalTarget
+from .context import AppContext, ShutdownRequested, current
+
+log = logging.getLogger(__name__)
+
+HARVEST_JOB = "daily-harvest"
+DIGEST_JOB = "monthly-digest"
+HARVEST_FUNC = "bot.scheduler.jobs:daily_harvest"
+DIGEST_FUNC = "bot.scheduler.jobs:monthly_digest"
+MAX_CATCH_UP_DAYS = 31
+OVERLAP_DAYS = 3
+
+
+# ------------------------------------------------------------------------------------------ harvest
+
+
+def last_harvested_day(session: Session, categories: tuple[str, ...]) -> dt.date | None:
+    """The last day of the newest successful harvest of exactly these categories."""
+    rows = session.execute(
+        select(HarvestRun.window_end, HarvestRun.categories)
+        .where(HarvestRun.status == "done")
+        .order_by(HarvestRun.window_end.desc(), HarvestRun.id.desc())
+        .limit(200)
+    )
+    return next((end for end, cats in rows if tuple(sorted(cats)) == categories), None)
+
+
+def days_to_harvest(last_day: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The window for a harvest on `today`: from after `last_day` (or the overlap) to yesterday."""
+    yesterday = today - dt.timedelta(days=1)
+    overlap_start = yesterday - dt.timedelta(days=OVERLAP_DAYS - 1)
+    earliest = yesterday - dt.timedelta(days=MAX_CATCH_UP_DAYS - 1)
+    first = overlap_start if last_day is None else min(last_day + dt.timedelta(days=1), overlap_start)
+    return max(first, earliest), yesterday
+
+
+class _StopAware:
+    """Harvest/refresh progress that ends the work at its next step once the process is stopping."""
+
+    def __init__(self, context: AppContext) -> None:
+        self._context = context
+
+    def window_started(self, window: Window, total: int) -> None:
+        self._context.check_stopping()
+
+    def window_split(self, window: Window, total: int) -> None:
+        self._context.check_stopping()
+
+    def page_stored(self, window: Window, done: int, total: int, counts: UpsertCounts) -> None:
+        self._context.check_stopping()
+
+    def started(self, source: str, total: int) -> None:
+        self._context.check_stopping()
+
+    def advanced(self, source: str, count: int) -> None:
+        self._context.check_stopping()
+
+    def finished(self, report: SourceReport) -> None:
+        pass
+
+
+def run_harvest(context: AppContext) -> HarvestResult:
+    """Harvest the days due on the context's "today" (UTC); blocking, run it in a worker thread."""
+    container = context.container
+    settings = container.settings
+    categories = normalise_categories(settings.categories)
+    today = context.clock().astimezone(dt.UTC).date()
+    with container.uow() as uow:
+        first, last = days_to_harvest(last_harvested_day(uow.session, categories), today)
+    log.info("harvest started", extra={"window_start": first.isoformat(), "window_end": last.isoformat()})
+    harvester = Harvester(container.uow, ArxivSource.from_settings(settings), trigger="scheduler")
+    result = harvester.harvest(first, last, categories, _StopAware(context))
+    log.info(
+        "harvest done",
+        extra={
+            "run_id": result.run_id,
+            "window_start": first.isoformat(),
+            "window_end": last.isoformat(),
+            "fetched": result.fetched,
+            "inserted": result.counts.inserted,
+            "updated": result.counts.updated,
+            "unchanged": result.counts.unchanged,
+            "pages": result.pages,
+            "duration_s": round(result.seconds, 3),
+        },
+    )
+    return result
+
+
+def run_signals(context: AppContext) -> RefreshReport:
+    """Refresh momentum signals for the current and previous month; failures are in the report."""
+    started = time.monotonic()
+    report = refresh_signals(context.container, progress=_StopAware(context))
+    for source in report.sources:
+        log.info(
+            "signals source done",
+            extra={
+                "source": source.source,
+                "requested": source.requested,
+                "updated": source.updated,
+                "failed": source.failed,
+                "gave_up": source.gave_up,
+                "duration_s": round(source.duration_seconds, 3),
+            },
+        )
+    log.info(
+        "signals refresh done",
+        extra={
+            "months": ",".join(report.months),
+            "papers": report.papers,
+            "sources": len(report.sources),
+            "duration_s": round(time.monotonic() - started, 3),
+        },
+    )
+    return report
+
+
+# ------------------------------------------------------------------------------------------- digest
+
+
+def digest_month(now: dt.datetime, timezone: str) -> Month:
+    """The month a digest run at `now` is about: the one that just ended where the team lives."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return Month(local.year, local.month).previous()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestState:
+    status: str | None  # None (no digest) | draft | published
+    unfinished_deliveries: int
+
+
+def digest_state(session: Session, month: Month) -> DigestState:
+    digest = session.scalars(select(Digest).where(Digest.month == str(month))).one_or_none()
+    if digest is None:
+        return DigestState(None, 0)
+    unfinished = session.scalars(
+        select(Delivery.id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Delivery.digest_id == digest.id, Delivery.status != "done", Subscription.active.is_(True))
+    ).all()
+    return DigestState(digest.status, len(unfinished))
+
+
+@dataclass(frozen=True, slots=True)
+class DigestOutcome:
+    month: str
+    action: str  # published | resumed | awaiting-approval | approval-requested | built | failed
+    report: DeliveryReport | None = None
+
+
+def _log_report(report: DeliveryReport, seconds: float) -> None:
+    for outcome in report.outcomes:
+        log.info(
+            "digest delivery",
+            extra={
+                "month": report.month,
+                "platform": outcome.channel.platform,
+                "channel": outcome.channel.channel_id,
+                "status": outcome.status,
+                "posted": outcome.posted,
+                "adopted": outcome.adopted,
+                "error": outcome.error,
+            },
+        )
+    log.info(
+        "digest posted",
+        extra={
+            "month": report.month,
+            "channels": len(report.outcomes),
+            "posted": sum(o.posted for o in report.outcomes),
+            "failed": sum(o.status == "failed" for o in report.outcomes),
+            "duration_s": round(seconds, 3),
+        },
+    )
+
+
+async def run_digest(context: AppContext, month: Month | None = None) -> DigestOutcome:
+    """Build the month's digest (default: the previous month) and publish it, or ask for approval."""
+    container = context.container
+    settings = container.settings
+    month = month or digest_month(context.clock(), settings.timezone)
+    digests = DigestService(container.uow, settings, clock=context.clock)
+    publisher = PublishService(digests, context.engine())
+
+    def read_state() -> DigestState:
+        with container.uow() as uow:
+            return digest_state(uow.session, month)
+
+    state = await asyncio.to_thread(read_state)
+    started = time.monotonic()
+    if settings.approval:
+        if state.status is None:
+            view = await asyncio.to_thread(digests.build, month)
+            log.info("digest built", extra={"month": str(month), "picks": len(view.picks)})
+            return await _request_approval(context, str(month), view)
+        if state.status != "published":
+            log.info("digest awaiting approval", extra={"month": str(month)})
+            return DigestOutcome(str(month), "awaiting-approval")
+    elif state.status != "published":
+        view = await asyncio.to_thread(digests.build, month)
+        log.info("digest built", extra={"month": str(month), "picks": len(view.picks)})
+        if not context.posters:
+            log.warning(
+                "no chat platform configured: the digest is built but not published",
+                extra={"month": str(month)},
+            )
+            return DigestOutcome(str(month), "built")
+    if not context.posters:
+        return DigestOutcome(str(month), "built")
+    report = await publisher.publish(month, context.posters)
+    _log_report(report, time.monotonic() - started)
+    action = "published" if state.status != "published" else "resumed"
+    return DigestOutcome(str(month), action if report.ok else "failed", report)
+
+
+async def _request_approval(context: AppContext, month: str, view: DigestView) -> DigestOutcome:
+    channel = context.container.settings.approval_channel
+    assert channel is not None  # settings refuse approval without a channel
+    target = ApprovalTarget.parse(channel)
+    notifier = context.notifiers.get(target.platform)
+    if notifier is None:
+        log.warning(
+            "approval needed but the approval channel's platform is not running; "
+            "an admin can review with /trends preview and publish with /trends publish",
+            extra={"month": month, "approval_channel": str(target)},
+        )
+        return DigestOutcome(month, "awaiting-approval")
+    await notifier.request_approval(target, view)
+    log.info("digest approval requested", extra={"month": month, "approval_channel": str(target)})
+    return DigestOutcome(month, "approval-requested")
+
+
+# -------------------------------------------------------------------------- APScheduler entry points
+
+
+async def _leading(context: AppContext, job: str) -> bool:
+    if context.is_leader():
+        return True
+    log.warning("job skipped: this replica no longer holds the scheduler lease", extra={"job": job})
+    return False
+
+
+async def daily_harvest() -> None:
+    """The daily job: harvest the days due, then refresh momentum signals."""
+    context = current()
+    if not await _leading(context, HARVEST_JOB):
+        return
+    with context.tracking(HARVEST_JOB) as free:
+        if not free:
+            log.info("harvest already running: this run is skipped")
+            return
+        try:
+            await asyncio.to_thread(run_harvest, context)
+        except ShutdownRequested:
+            log.info("harvest stopped for shutdown; it resumes from its last page next time")
+            return
+        except TrendsError as exc:
+            log.error("harvest failed", extra={"error": str(exc)})
+        try:
+            await asyncio.to_thread(run_signals, context)
+        except ShutdownRequested:
+            log.info("signals refresh stopped for shutdown")
+
+
+async def monthly_digest() -> None:
+    """The monthly job: the previous month's digest, published or sent for approval."""
+    context = current()
+    if not await _leading(context, DIGEST_JOB):
+        return
+    with context.tracking(DIGEST_JOB) as free:
+        if not free:
+            log.info("digest job already running: this run is skipped")
+            return
+        try:
+            await run_digest(context)
+        except TrendsError as exc:
+            log.warning("digest job could not finish", extra={"error": str(exc)})

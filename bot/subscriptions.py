@@ -1,0 +1,81 @@
+"""Which chat channels receive digests: subscribe, unsubscribe, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.chat.context import Invocation
+from bot.db.models import Subscription
+from bot.db.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    id: int
+    platform: str
+    workspace_id: str
+    channel_id: str
+    channel_kind: str
+    active: bool
+
+
+def _view(row: Subscription) -> SubscriptionView:
+    return SubscriptionView(
+        row.id, row.platform, row.workspace_id, row.channel_id, row.channel_kind, row.active
+    )
+
+
+class SubscriptionService:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def _find(self, uow: UnitOfWork, where: Invocation) -> Subscription | None:
+        return uow.session.scalars(
+            select(Subscription).where(
+                Subscription.platform == where.platform,
+                Subscription.workspace_id == where.workspace_id,
+                Subscription.channel_id == where.channel_id,
+            )
+        ).one_or_none()
+
+    def subscribe(self, where: Invocation) -> bool:
+        """Subscribe the invocation's channel. Returns False if it already was."""
+        with UnitOfWork(self._session_factory) as uow:
+            row = self._find(uow, where)
+            if row is not None and row.active:
+                return False
+            if row is None:
+                row = Subscription(
+                    platform=where.platform,
+                    workspace_id=where.workspace_id,
+                    channel_id=where.channel_id,
+                    channel_kind=where.channel_kind,
+                    created_by=where.actor,
+                )
+                uow.session.add(row)
+            row.active = True
+            row.channel_kind = where.channel_kind
+            uow.commit()
+            return True
+
+    def unsubscribe(self, where: Invocation) -> bool:
+        """Stop sending digests to the channel. Returns False if it was not subscribed."""
+        with UnitOfWork(self._session_factory) as uow:
+            row = self._find(uow, where)
+            if row is None or not row.active:
+                return False
+            row.active = False
+            uow.commit()
+            return True
+
+    def list(self, platform: str | None = None, *, active_only: bool = True) -> list[SubscriptionView]:
+        with UnitOfWork(self._session_factory) as uow:
+            query = select(Subscription).order_by(Subscription.id)
+            if platform is not None:
+                query = query.where(Subscription.platform == platform)
+            if active_only:
+                query = query.where(Subscription.active.is_(True))
+            return [_view(row) for row in uow.session.scalars(query)]

@@ -1,0 +1,159 @@
+"""Exactly-once delivery: a crash at every step of a thread, then a resume, gives one of each message."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.chat.context import Invocation
+from bot.db.models import DeliveredMessage, Delivery
+from bot.db.uow import UnitOfWork
+from bot.delivery import DeliveryEngine, DeliveryError, Pacer
+from bot.digest.views import DigestView
+from bot.subscriptions import SubscriptionService
+from tests.factories import add_published_digest, digest_view, make_paper
+from tests.fakes.posters import Crash, FakePlatform
+
+PICKS = 4  # parent + 4 replies = 5 posts per channel
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def _engine(session_factory: sessionmaker[Session]) -> DeliveryEngine:
+    return DeliveryEngine(session_factory, pacer=Pacer(interval=0.0, sleep=_no_sleep))
+
+
+def _setup(session_factory: sessionmaker[Session], channels: int = 1) -> DigestView:
+    with UnitOfWork(session_factory) as uow:
+        papers = [make_paper(f"2610.0000{i}", title=f"Paper {i}") for i in range(1, PICKS + 1)]
+        uow.session.add_all(papers)
+        uow.session.flush()
+        add_published_digest(uow.session, "2026-10", papers)
+        uow.commit()
+        view = digest_view("2026-10", papers)
+    subscriptions = SubscriptionService(session_factory)
+    for i in range(channels):
+        subscriptions.subscribe(Invocation("slack", "T1", f"C{i}", "U1"))
+    return view
+
+
+def _assert_exactly_once(platform: FakePlatform, channel: str) -> None:
+    messages = platform.channels[channel]
+    markers = [m["marker"] for m in messages]
+    assert len(markers) == len(set(markers)) == PICKS + 1, markers
+    parent = messages[0]
+    assert parent["marker"].endswith("-0")
+    assert all(m["thread"] == parent["id"] for m in messages[1:])
+
+
+async def test_delivers_parent_and_one_reply_per_pick(session_factory: sessionmaker[Session]) -> None:
+    view = _setup(session_factory, channels=2)
+    platform = FakePlatform()
+    report = await _engine(session_factory).deliver(view, {"slack": platform})
+    assert report.ok
+    assert [o.status for o in report.outcomes] == ["done", "done"]
+    assert [o.posted for o in report.outcomes] == [PICKS + 1, PICKS + 1]
+    _assert_exactly_once(platform, "C0")
+    _assert_exactly_once(platform, "C1")
+
+
+async def test_publishing_twice_posts_nothing_more(session_factory: sessionmaker[Session]) -> None:
+    view = _setup(session_factory)
+    platform = FakePlatform()
+    engine = _engine(session_factory)
+    await engine.deliver(view, {"slack": platform})
+    again = await engine.deliver(view, {"slack": platform})
+    assert [o.status for o in again.outcomes] == ["skipped"]
+    assert platform.calls == PICKS + 1
+    _assert_exactly_once(platform, "C0")
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("step", range(PICKS + 1))
+async def test_crash_at_every_step_then_resume(
+    session_factory: sessionmaker[Session], step: int, when: str
+) -> None:
+    view = _setup(session_factory)
+    platform = FakePlatform()
+    if when == "before":
+        platform.crash_before_call = step
+    else:
+        platform.crash_after_call = step
+    engine = _engine(session_factory)
+    with pytest.raises(Crash):
+        await engine.deliver(view, {"slack": platform})
+    platform.crash_before_call = platform.crash_after_call = None
+    report = await engine.deliver(view, {"slack": platform})
+    assert report.ok, report
+    _assert_exactly_once(platform, "C0")
+    outcome = report.outcomes[0]
+    assert outcome.adopted == (1 if when == "after" else 0)
+    with UnitOfWork(session_factory) as uow:
+        states = uow.session.scalars(select(DeliveredMessage.state)).all()
+        assert states == ["posted"] * (PICKS + 1)
+        assert uow.session.scalar(select(Delivery.status)) == "done"
+
+
+async def test_platform_error_marks_delivery_failed_and_resumable(
+    session_factory: sessionmaker[Session],
+) -> None:
+    view = _setup(session_factory)
+    platform = FakePlatform(fail_with=DeliveryError("Slack answered 429 too many times"))
+    engine = _engine(session_factory)
+    report = await engine.deliver(view, {"slack": platform})
+    assert not report.ok
+    assert "429" in report.summary()
+    assert "resumes" in report.summary()
+    platform.fail_with = None
+    report = await engine.deliver(view, {"slack": platform})
+    assert report.ok
+    _assert_exactly_once(platform, "C0")
+
+
+async def test_unpublished_digest_is_not_delivered(session_factory: sessionmaker[Session]) -> None:
+    view = _setup(session_factory)
+    with UnitOfWork(session_factory) as uow:
+        from bot.db.models import Digest
+
+        uow.session.scalars(select(Digest)).one().status = "draft"
+        uow.commit()
+    platform = FakePlatform()
+    with pytest.raises(DeliveryError, match="not published"):
+        await _engine(session_factory).deliver(view, {"slack": platform})
+    assert platform.calls == 0
+
+
+async def test_unsubscribed_channels_and_other_platforms_are_skipped(
+    session_factory: sessionmaker[Session],
+) -> None:
+    view = _setup(session_factory, channels=2)
+    SubscriptionService(session_factory).unsubscribe(Invocation("slack", "T1", "C1", "U1"))
+    SubscriptionService(session_factory).subscribe(Invocation("discord", "G1", "D1", "U1"))
+    platform = FakePlatform()
+    report = await _engine(session_factory).deliver(view, {"slack": platform})
+    assert [o.channel.channel_id for o in report.outcomes] == ["C0"]
+    assert set(platform.channels) == {"C0"}
+    with UnitOfWork(session_factory) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+async def test_pacer_spaces_messages_per_channel() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    from bot.delivery import ChannelRef
+
+    pacer = Pacer(interval=1.0, clock=lambda: now[0], sleep=fake_sleep)
+    a, b = ChannelRef("slack", "T", "A"), ChannelRef("slack", "T", "B")
+    await pacer.wait(a)
+    now[0] += 0.25
+    await pacer.wait(a)
+    await pacer.wait(b)
+    assert slept == [0.75]
