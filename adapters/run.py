@@ -26,7 +26,7 @@ import typer
 
 from bot.bootstrap import Container
 from bot.chat.service import ChatService
-from bot.cli.app import app, container, fail
+from bot.cli.app import PANEL_RUN, app, container, fail
 from bot.delivery import ThreadPoster
 from bot.errors import ConfigError, ConflictError
 from bot.feedback import FeedbackService
@@ -151,7 +151,7 @@ def _request_stop(stop: asyncio.Event, signum: int) -> None:
     stop.set()
 
 
-@app.command("run")
+@app.command("run", rich_help_panel=PANEL_RUN)
 def run() -> None:
     """Run the bot: daily harvest, monthly digest and every chat platform whose token is set.
 

@@ -12,11 +12,11 @@ import logging
 
 import typer
 
-from bot.cli.app import app, console, container, fail
+from bot.cli.app import PANEL_RUN, app, console, container, fail
 from bot.errors import ConfigError
 
 serve_app = typer.Typer(help="Run a chat bot (Slack, Discord) in the foreground.", no_args_is_help=True)
-app.add_typer(serve_app, name="serve")
+app.add_typer(serve_app, name="serve", rich_help_panel=PANEL_RUN)
 
 
 def _configure_logging() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import migrations
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.uow import UnitOfWork
+from bot.harvest.source import ArxivSource
 from bot.settings import Settings, load_settings
 
 
@@ -22,9 +23,16 @@ class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session] = field(repr=False)
+    _arxiv: ArxivSource | None = field(default=None, init=False, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def arxiv_source(self) -> ArxivSource:
+        """The process's one arXiv client: its 3-second spacing holds per client, so it is shared."""
+        if self._arxiv is None:
+            self._arxiv = ArxivSource.from_settings(self.settings)
+        return self._arxiv
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,9 +10,16 @@ A digest is delivered to a channel as a parent message (position 0) and one repl
 
 A crash between 1 and 3 leaves a "posting" row. Before posting that position again the engine asks
 the platform whether a message with that marker already exists (`find_posted`) and adopts it if so.
-So publishing twice, restarting mid-thread or a job misfire never duplicates a parent or a reply and
-never skips one. Platform code (rate limits, Block Kit, embeds) lives in the adapters; this module
-only knows the `ThreadPoster` port.
+While a delivery is in progress its process holds a lease on it ("delivery:<month>:<subscription>",
+renewed before every message), so two processes — say a replica answering `/trends publish` and the
+leader running the monthly job — never post the same thread at once: the second one skips that
+channel and says it is being posted elsewhere. So publishing twice, restarting mid-thread or a job
+misfire never duplicates a parent or a reply and never skips one.
+
+Publishing records a pending delivery for every subscribed channel. A scheduled retry resumes those
+deliveries only, so a channel that subscribes later gets an old digest only from an explicit publish
+by an admin, never from a retry. Platform code (rate limits, Block Kit, embeds) lives in the
+adapters; this module only knows the `ThreadPoster` port.
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import DeliveredMessage, Delivery, Digest, Subscription, utcnow
 from bot.db.uow import UnitOfWork
 from bot.digest.views import DigestView, EntryView
 from bot.errors import SourceError
+from bot.leases import LeaseStore, make_holder_id
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +87,7 @@ def marker_for(delivery_id: int, position: int) -> str:
 @dataclass(frozen=True, slots=True)
 class ChannelOutcome:
     channel: ChannelRef
-    status: str  # done | failed | skipped
+    status: str  # done | failed | skipped (already done) | busy (being posted by another process)
     posted: int  # messages posted by this run
     adopted: int  # messages found already posted after a crash
     error: str | None = None
@@ -96,9 +105,12 @@ class DeliveryReport:
     def summary(self) -> str:
         if not self.outcomes:
             return f"No subscribed channels received the {self.month} digest (none subscribed)."
-        done = sum(o.status == "done" for o in self.outcomes)
+        done = sum(o.status in ("done", "skipped") for o in self.outcomes)
         failed = [o for o in self.outcomes if o.status == "failed"]
+        busy = sum(o.status == "busy" for o in self.outcomes)
         text = f"Posted the {self.month} digest to {done} of {len(self.outcomes)} channel(s)."
+        if busy:
+            text += f" {busy} channel(s) are being posted by another process right now."
         if failed:
             text += " Failed: " + ", ".join(f"{o.channel.channel_id} ({o.error})" for o in failed)
             text += ". Publishing again resumes where it stopped."
@@ -132,9 +144,20 @@ class Pacer:
 class DeliveryEngine:
     """Delivers published digests to subscribed channels through platform posters."""
 
-    def __init__(self, session_factory: sessionmaker[Session], pacer: Pacer | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        pacer: Pacer | None = None,
+        *,
+        leases: LeaseStore | None = None,
+        holder: str | None = None,
+        lease_seconds: float = 120.0,
+    ) -> None:
         self._session_factory = session_factory
         self._pacer = pacer or Pacer()
+        self._leases = leases or LeaseStore(session_factory)
+        self._holder = holder or make_holder_id()
+        self._lease_seconds = lease_seconds
 
     async def _db(self, work: Callable[[UnitOfWork], T]) -> T:
         def run() -> T:
@@ -146,19 +169,43 @@ class DeliveryEngine:
         return await asyncio.to_thread(run)
 
     async def deliver(
-        self, digest: DigestView, posters: Mapping[str, ThreadPoster], *, only: Sequence[int] | None = None
+        self,
+        digest: DigestView,
+        posters: Mapping[str, ThreadPoster],
+        *,
+        only: Sequence[int] | None = None,
+        include_new_subscribers: bool = True,
     ) -> DeliveryReport:
-        """Post `digest` (which must be published) to every active subscription of the given platforms."""
+        """Post `digest` (which must be published) to every active subscription of the given platforms.
+
+        With `include_new_subscribers=False` (scheduled retries), only the channels an earlier publish
+        recorded a delivery for are served.
+        """
 
         def load_targets(uow: UnitOfWork) -> list[tuple[int, ChannelRef]]:
-            query = select(Subscription).where(
+            session = uow.session
+            digest_id = session.scalars(select(Digest.id).where(Digest.month == digest.month)).one()
+            subscribed = select(Subscription).where(
                 Subscription.active.is_(True), Subscription.platform.in_(list(posters))
             )
             if only is not None:
-                query = query.where(Subscription.id.in_(list(only)))
+                subscribed = subscribed.where(Subscription.id.in_(list(only)))
+            if include_new_subscribers:
+                started = set(
+                    session.scalars(select(Delivery.subscription_id).where(Delivery.digest_id == digest_id))
+                )
+                for subscription in session.scalars(subscribed):
+                    if subscription.id not in started:
+                        session.add(
+                            Delivery(digest_id=digest_id, subscription_id=subscription.id, status="pending")
+                        )
+                session.flush()
+            targets = subscribed.join(Delivery, Delivery.subscription_id == Subscription.id).where(
+                Delivery.digest_id == digest_id
+            )
             return [
                 (s.id, ChannelRef(s.platform, s.workspace_id, s.channel_id, s.channel_kind))
-                for s in uow.session.scalars(query.order_by(Subscription.id))
+                for s in session.scalars(targets.order_by(Subscription.id))
             ]
 
         def check_published(uow: UnitOfWork) -> None:
@@ -167,7 +214,10 @@ class DeliveryEngine:
                 raise DeliveryError(f"The {digest.month} digest is not published yet; publish it first.")
 
         await self._db(check_published)
-        targets = await self._db(load_targets)
+        try:
+            targets = await self._db(load_targets)
+        except IntegrityError:  # another process recorded the same pending deliveries first
+            targets = await self._db(load_targets)
         outcomes = []
         for subscription_id, channel in targets:
             outcomes.append(
@@ -175,8 +225,23 @@ class DeliveryEngine:
             )
         return DeliveryReport(month=digest.month, outcomes=tuple(outcomes))
 
+    async def _hold(self, lease: str) -> bool:
+        expires = await asyncio.to_thread(self._leases.try_acquire, lease, self._holder, self._lease_seconds)
+        return expires is not None
+
     async def deliver_to(
         self, digest: DigestView, subscription_id: int, channel: ChannelRef, poster: ThreadPoster
+    ) -> ChannelOutcome:
+        lease = f"delivery:{digest.month}:{subscription_id}"
+        if not await self._hold(lease):
+            return ChannelOutcome(channel, "busy", 0, 0, "being posted by another process")
+        try:
+            return await self._deliver_holding(lease, digest, subscription_id, channel, poster)
+        finally:
+            await asyncio.to_thread(self._leases.release, lease, self._holder)
+
+    async def _deliver_holding(
+        self, lease: str, digest: DigestView, subscription_id: int, channel: ChannelRef, poster: ThreadPoster
     ) -> ChannelOutcome:
         delivery_id, done = await self._db(lambda uow: _start_delivery(uow, digest.month, subscription_id))
         if done:
@@ -186,6 +251,8 @@ class DeliveryEngine:
             thread_id, how = await self._ensure_message(delivery_id, 0, None, channel, poster, digest)
             counts[how] += 1
             for entry in digest.picks:
+                if not await self._hold(lease):  # renew; lost only if we stalled past the expiry
+                    raise DeliveryError("lost the delivery lease (this process stalled); it will resume")
                 _, how = await self._ensure_message(
                     delivery_id, entry.position, thread_id, channel, poster, digest, entry
                 )
@@ -260,6 +327,8 @@ def _start_delivery(uow: UnitOfWork, month: str, subscription_id: int) -> tuple[
         return delivery.id, False
     if delivery.status == "done":
         return delivery.id, True
+    if delivery.started_at is None:
+        delivery.started_at = utcnow()
     delivery.status = "posting"
     delivery.error = None
     return delivery.id, False

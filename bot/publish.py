@@ -38,6 +38,9 @@ class PublishService:
             self._digests.build(month)
         return self._digests.mark_published(month)
 
-    async def publish(self, month: Month, posters: Mapping[str, ThreadPoster]) -> DeliveryReport:
+    async def publish(
+        self, month: Month, posters: Mapping[str, ThreadPoster], *, include_new_subscribers: bool = True
+    ) -> DeliveryReport:
+        """Publish and deliver. Scheduled retries pass `include_new_subscribers=False` (see delivery)."""
         digest = await asyncio.to_thread(self.freeze, month)
-        return await self._engine.deliver(digest, posters)
+        return await self._engine.deliver(digest, posters, include_new_subscribers=include_new_subscribers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +13,7 @@ from bot.db.models import DeliveredMessage, Delivery
 from bot.db.uow import UnitOfWork
 from bot.delivery import DeliveryEngine, DeliveryError, Pacer
 from bot.digest.views import DigestView
+from bot.leases import LeaseStore
 from bot.subscriptions import SubscriptionService
 from tests.factories import add_published_digest, digest_view, make_paper
 from tests.fakes.posters import Crash, FakePlatform
@@ -157,3 +160,72 @@ async def test_pacer_spaces_messages_per_channel() -> None:
     await pacer.wait(a)
     await pacer.wait(b)
     assert slept == [0.75]
+
+
+class SlowPlatform(FakePlatform):
+    """Yields to the event loop before each post, so two deliveries really interleave."""
+
+    async def post_parent(self, channel, digest, marker):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.01)
+        return await super().post_parent(channel, digest, marker)
+
+    async def post_reply(self, channel, thread_id, digest, entry, marker):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.01)
+        return await super().post_reply(channel, thread_id, digest, entry, marker)
+
+
+async def test_two_processes_publishing_at_once_post_each_message_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    view = _setup(session_factory, channels=2)
+    platform = SlowPlatform()
+    # Two engines with their own holder ids: a replica's `/trends publish` and the leader's job.
+    first = DeliveryEngine(session_factory, Pacer(0.0, sleep=_no_sleep), holder="replica-a")
+    second = DeliveryEngine(session_factory, Pacer(0.0, sleep=_no_sleep), holder="replica-b")
+    reports = await asyncio.gather(
+        first.deliver(view, {"slack": platform}), second.deliver(view, {"slack": platform})
+    )
+    statuses = sorted(o.status for report in reports for o in report.outcomes)
+    assert "failed" not in statuses
+    assert statuses.count("done") == 2  # each channel was posted by exactly one of them
+    _assert_exactly_once(platform, "C0")
+    _assert_exactly_once(platform, "C1")
+    busy = [o for report in reports for o in report.outcomes if o.status == "busy"]
+    for outcome in busy:
+        assert outcome.posted == 0
+
+
+async def test_a_channel_held_by_another_process_is_left_alone(
+    session_factory: sessionmaker[Session],
+) -> None:
+    view = _setup(session_factory)
+    leases = LeaseStore(session_factory)
+    assert leases.try_acquire("delivery:2026-10:1", "other-process", 60) is not None
+    platform = FakePlatform()
+    report = await _engine(session_factory).deliver(view, {"slack": platform})
+    assert [o.status for o in report.outcomes] == ["busy"]
+    assert report.ok
+    assert "another process" in report.summary()
+    assert platform.calls == 0
+    leases.release("delivery:2026-10:1", "other-process")
+    report = await _engine(session_factory).deliver(view, {"slack": platform})
+    assert [o.status for o in report.outcomes] == ["done"]
+    _assert_exactly_once(platform, "C0")
+
+
+async def test_retries_serve_only_the_channels_the_publication_targeted(
+    session_factory: sessionmaker[Session],
+) -> None:
+    view = _setup(session_factory)  # C0 subscribed before publishing
+    platform = FakePlatform(crash_after_call=0)
+    with pytest.raises(Crash):  # the first publication dies after the parent message
+        await _engine(session_factory).deliver(view, {"slack": platform})
+    platform.crash_after_call = None
+    SubscriptionService(session_factory).subscribe(Invocation("slack", "T1", "LATE", "U1"))
+    retry = await _engine(session_factory).deliver(view, {"slack": platform}, include_new_subscribers=False)
+    assert [o.channel.channel_id for o in retry.outcomes] == ["C0"]
+    _assert_exactly_once(platform, "C0")
+    assert "LATE" not in platform.channels
+    explicit = await _engine(session_factory).deliver(view, {"slack": platform})
+    assert sorted(o.channel.channel_id for o in explicit.outcomes) == ["C0", "LATE"]
+    _assert_exactly_once(platform, "LATE")

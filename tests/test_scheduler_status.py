@@ -17,10 +17,9 @@ from bot.scheduler.status import collect_status
 from bot.settings import load_settings
 from tests.factories import make_paper
 
-NOW = dt.datetime.now(dt.UTC)
-
 
 async def _fill(db_url: str) -> None:
+    now = dt.datetime.now(dt.UTC)
     settings = load_settings(database_url=db_url)
     # The jobs as `trends run` stores them: the real scheduler and job store, started paused.
     scheduler = make_scheduler(settings, make_engine(db_url))
@@ -41,15 +40,15 @@ async def _fill(db_url: str) -> None:
                 inserted=30,
                 updated=2,
                 error="Could not fetch arXiv papers: HTTP 503",
-                finished_at=NOW,
+                finished_at=now,
             )
         )
-        s.add(Lease(name="scheduler", holder="host-a:42:abcd", expires_at=NOW + dt.timedelta(seconds=20)))
+        s.add(Lease(name="scheduler", holder="host-a:42:abcd", expires_at=now + dt.timedelta(minutes=10)))
         paper = make_paper("2610.00001")
         s.add(paper)
         s.flush()
         digest = Digest(
-            month="2026-10", status="published", title="Trends in AI — October 2026", published_at=NOW
+            month="2026-10", status="published", title="Trends in AI — October 2026", published_at=now
         )
         s.add(digest)
         s.flush()

@@ -479,7 +479,7 @@ def test_unchanged_values_are_never_stored_again(
     with container.uow() as uow:
         signals = latest_signals(uow.session, [ids["2410.01234"]])[ids["2410.01234"]]
     assert signals["huggingface.upvotes"] == 97
-    assert signals["huggingface.upvotes.growth"] == pytest.approx(10 / 2, rel=1e-3)  # (pacing moves the clock)
+    assert signals["huggingface.upvotes.growth"] == pytest.approx(10 / 2, rel=1e-3)  # (pacing moves time)
 
 
 def test_a_source_that_is_down_is_given_up_and_the_others_still_run(

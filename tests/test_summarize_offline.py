@@ -73,6 +73,8 @@ def test_latex_is_turned_into_text() -> None:
     )
     assert clean_text(r"\textit{rotation embedding} with $1/\sqrt{m}$") == "rotation embedding with 1/√(m)"
     assert clean_text("<b>Bold</b> and **strong** claims") == "Bold and strong claims"
+    # LaTeX non-breaking spaces read as spaces, but "~3%" (approximately) keeps its tilde.
+    assert clean_text("an approach,~method for ~3% gains") == "an approach, method for ~3% gains"
 
 
 def test_sentences_survive_abbreviations_decimals_and_math() -> None:

@@ -1,16 +1,20 @@
-"""The `trends` command line. Each module below adds its commands to the shared Typer app."""
+"""The `trends` command line. Each module below adds its commands to the shared Typer app.
+
+Commands that start a chat adapter (`serve`, `run`) are added by `adapters.cli`, the console script,
+because the core never imports an adapter.
+"""
 
 from __future__ import annotations
 
-from bot.cli import quickstart  # noqa: F401  (registers commands; first, so it heads --help)
-from bot.cli import db  # noqa: F401
-from bot.cli import digest  # noqa: F401
-from bot.cli import ranking  # noqa: F401
-from bot.cli import harvest  # noqa: F401
-from bot.cli import signals  # noqa: F401
-from bot.cli import archive  # noqa: F401
-from bot.cli import status  # noqa: F401
+import importlib
+
 from bot.cli.app import app
+
+# Imported for their side effect of registering commands, in the order `trends --help` shows them.
+for _module in ("quickstart", "harvest", "signals", "archive", "digest", "ranking", "status", "db"):
+    importlib.import_module(f"bot.cli.{_module}")
+
+__all__ = ["app", "main"]
 
 
 def main() -> None:

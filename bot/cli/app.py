@@ -25,10 +25,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+# Sections of `trends --help`, in reading order for a newcomer.
+PANEL_START = "Start here"
+PANEL_PAPERS = "Papers"
+PANEL_ARCHIVE = "Ask the archive"
+PANEL_DIGEST = "Digest and topics"
+PANEL_RUN = "Run and operate"
+
 db_app = typer.Typer(help="Database schema: create and migrate.", no_args_is_help=True)
 topics_app = typer.Typer(help="Topics the ranking scores papers against (admin).", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(topics_app, name="topics")
+app.add_typer(db_app, name="db", rich_help_panel=PANEL_RUN)
+app.add_typer(topics_app, name="topics", rich_help_panel=PANEL_DIGEST)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from bot.archive.service import ArchiveService
 from bot.archive.views import SearchResult
-from bot.cli.app import app, console, container
+from bot.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, app, console, container
 
 
 def _print_notes(notes: tuple[str, ...]) -> None:
@@ -40,7 +40,7 @@ def _print_search(result: SearchResult) -> None:
     console.print(f"{total}{more}", highlight=False)
 
 
-@app.command("search")
+@app.command("search", rich_help_panel=PANEL_ARCHIVE)
 def search(
     query: str = typer.Argument(..., help='e.g. diffusion video, "world model", author:LeCun, topic:agents'),
     page: int = typer.Option(1, "--page", min=1, help="Result page (5 per page)."),
@@ -51,7 +51,7 @@ def search(
         _print_search(ArchiveService(c).search(query, page=page, page_size=page_size))
 
 
-@app.command("trend")
+@app.command("trend", rich_help_panel=PANEL_ARCHIVE)
 def trend(
     query: str = typer.Argument(..., help="Words, phrases, author:, topic: — as for search."),
     months: int = typer.Option(12, "--months", min=1, max=120, help="How many months to show."),
@@ -92,7 +92,7 @@ def trend(
         console.print(f"Chart written to {png}.")
 
 
-@app.command("trending")
+@app.command("trending", rich_help_panel=PANEL_ARCHIVE)
 def trending(
     month: str | None = typer.Option(None, "--month", help="YYYY-MM; default: the latest month with papers."),
     lookback: int = typer.Option(3, "--lookback", min=1, max=24, help="Months to compare against."),
@@ -122,7 +122,7 @@ def trending(
     console.print(table)
 
 
-@app.command("issues")
+@app.command("issues", rich_help_panel=PANEL_DIGEST)
 def issues() -> None:
     """List the digests: month, title, status and number of picks."""
     with container() as c:
@@ -139,7 +139,7 @@ def issues() -> None:
     console.print(table)
 
 
-@app.command("issue")
+@app.command("issue", rich_help_panel=PANEL_DIGEST)
 def issue(month: str = typer.Argument("latest", help="YYYY-MM or latest")) -> None:
     """Show one digest: its intro and entries."""
     with container() as c:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.app import app, console, container, fail, topics_app
+from bot.cli.app import PANEL_DIGEST, app, console, container, fail, topics_app
 from bot.digest.render import render_json, render_markdown
 from bot.digest.service import DigestService
 from bot.digest.topics import TopicChanges, TopicDraft, TopicService
@@ -40,7 +40,7 @@ def _actor() -> str:
         return "cli"
 
 
-@app.command("digest")
+@app.command("digest", rich_help_panel=PANEL_DIGEST)
 def digest(
     month: MonthOption = None,
     output_format: Annotated[
@@ -62,7 +62,7 @@ def digest(
     console.print(f"Wrote the {view.month_label} draft ({len(view.picks)} picks) to {out}.")
 
 
-@app.command("rank")
+@app.command("rank", rich_help_panel=PANEL_DIGEST)
 def rank(
     month: MonthOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="Papers to show.")] = 20,

@@ -15,12 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlalchemy import func, select
 
-from bot.cli.app import app, console, container, run_command
+from bot.cli.app import PANEL_PAPERS, app, console, container, run_command
 from bot.db.models import Paper
 from bot.db.papers import UpsertCounts, count_month, list_month
 from bot.errors import ValidationError
 from bot.harvest.harvester import Harvester, HarvestResult, store_records
-from bot.harvest.source import ArxivSource, Window
+from bot.harvest.source import Window
 from bot.months import Month
 from bot.sample import SAMPLE_MONTH, load_sample
 
@@ -118,7 +118,7 @@ def _summary(result: HarvestResult) -> str:
     )
 
 
-@app.command("harvest")
+@app.command("harvest", rich_help_panel=PANEL_PAPERS)
 def harvest(
     from_: Annotated[
         str | None, typer.Option("--from", help="First submission day, YYYY-MM-DD (UTC).", show_default=False)
@@ -165,7 +165,7 @@ def harvest(
     first, last = run_command(lambda: resolve_window(from_, to, month, today))
     with container() as c:
         chosen = parse_categories(categories, c.settings.categories)
-        harvester = Harvester(c.uow, ArxivSource.from_settings(c.settings))
+        harvester = Harvester(c.uow, c.arxiv_source())
         if console.is_terminal:
             with Progress(
                 TextColumn("{task.description}"),
@@ -192,7 +192,7 @@ def _first_author(paper: Paper) -> str:
     return paper.authors[0] + (" et al." if len(paper.authors) > 1 else "")
 
 
-@app.command("papers")
+@app.command("papers", rich_help_panel=PANEL_PAPERS)
 def papers(
     month: Annotated[
         str | None,

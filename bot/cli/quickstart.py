@@ -15,12 +15,11 @@ from urllib.parse import urlsplit
 import typer
 from rich.markdown import Markdown
 
-from bot.cli.app import app, console, container
+from bot.cli.app import PANEL_START, app, console, container
 from bot.digest.render import render_markdown
 from bot.digest.service import DigestService
 from bot.errors import SourceError
 from bot.harvest.harvester import Harvester, store_records
-from bot.harvest.source import ArxivSource
 from bot.months import Month
 from bot.sample import SAMPLE_MONTH, load_sample
 from bot.settings import Settings
@@ -37,7 +36,7 @@ def arxiv_reachable(settings: Settings, timeout: float = 3.0) -> bool:
         return False
 
 
-@app.command("quickstart")
+@app.command("quickstart", rich_help_panel=PANEL_START)
 def quickstart(
     offline: Annotated[
         bool, typer.Option("--offline", help="Use the bundled sample; don't try arXiv.")
@@ -62,7 +61,7 @@ def quickstart(
                 highlight=False,
             )
             try:
-                result = Harvester(c.uow, ArxivSource.from_settings(c.settings)).harvest(
+                result = Harvester(c.uow, c.arxiv_source()).harvest(
                     target.first_day,
                     min(target.last_day, dt.datetime.now(dt.UTC).date()),
                     c.settings.categories,

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bot.cli.app import app, console, run_command
+from bot.cli.app import PANEL_DIGEST, app, console, run_command
 from bot.ranking.default_topics import DEFAULT_TOPICS
 from bot.ranking.evaluation import evaluate, load_labels, load_pool, load_topics_file
 
 
-@app.command("eval")
+@app.command("eval", rich_help_panel=PANEL_DIGEST)
 def eval_command(
     pool: Annotated[Path, typer.Option("--pool", help="Pool of papers: JSON lines, optionally .gz.")],
     labels: Annotated[

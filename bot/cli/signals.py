@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from bot.cli.app import app, console, container
+from bot.cli.app import PANEL_PAPERS, app, console, container
 from bot.signals.service import prune as prune_signals
 from bot.signals.service import refresh as refresh_signals
 from bot.signals.types import ALL_SOURCES, RefreshReport, SourceReport
@@ -17,7 +17,7 @@ from bot.signals.types import ALL_SOURCES, RefreshReport, SourceReport
 signals_app = typer.Typer(
     help="Momentum signals: citations, community upvotes, code stars.", no_args_is_help=True
 )
-app.add_typer(signals_app, name="signals")
+app.add_typer(signals_app, name="signals", rich_help_panel=PANEL_PAPERS)
 
 
 class _BarProgress:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.app import app, console, container, fail
+from bot.cli.app import PANEL_RUN, app, console, container, fail
 from bot.scheduler.status import StatusReport, collect_status
 
 
@@ -92,7 +92,7 @@ def render(report: StatusReport) -> None:
         console.print(f"[yellow]![/yellow] {problem}", highlight=False, soft_wrap=True)
 
 
-@app.command("status")
+@app.command("status", rich_help_panel=PANEL_RUN)
 def status(
     check: Annotated[
         bool,

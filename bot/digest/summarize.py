@@ -146,6 +146,8 @@ def clean_text(text: str) -> str:
     text = _LATEX_COMMAND.sub(_latex_command, text)
     text = text.replace("\0DOLLAR\0", "$").replace("{", "").replace("}", "")
     text = _MARKDOWN_EMPHASIS.sub(r"\2", text)
+    # LaTeX's non-breaking space between words ("approach,~method", "Fig.~3") is just a space.
+    text = re.sub(r"(?<=[\w,.;:)])~(?=[A-Za-z])", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"~\s+(?=\d)", "~", text)
     return re.sub(r"\s+([,.;:!?%)])", r"\1", text)

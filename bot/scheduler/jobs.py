@@ -249,7 +249,11 @@ async def run_digest(context: AppContext, month: Month | None = None) -> DigestO
             return DigestOutcome(str(month), "built")
     if not context.posters:
         return DigestOutcome(str(month), "built")
-    report = await publisher.publish(month, context.posters)
+    # Publishing now targets every subscribed channel; a retry of an earlier publication only the
+    # channels that publication targeted (its delivery rows), never channels subscribed since.
+    report = await publisher.publish(
+        month, context.posters, include_new_subscribers=state.status != "published"
+    )
     _log_report(report, time.monotonic() - started)
     action = "published" if state.status != "published" else "resumed"
     return DigestOutcome(str(month), action if report.ok else "failed", report)

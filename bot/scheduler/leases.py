@@ -25,95 +25,27 @@ import datetime as dt
 import logging
 import os
 import socket
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.db.models import Lease, utcnow
-from bot.db.uow import UnitOfWork
+from bot.db.models import utcnow
 from bot.errors import ConflictError
+from bot.leases import LeaseInfo, LeaseStore, make_holder_id
 
 log = logging.getLogger(__name__)
 
 SCHEDULER_LEASE = "scheduler"
 
-
-def make_holder_id() -> str:
-    """Names this process in the lease: host, pid and a random suffix (pids repeat across containers)."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseInfo:
-    name: str
-    holder: str
-    expires_at: dt.datetime
-    acquired_at: dt.datetime
-
-
-class LeaseStore:
-    """Named leases in the `leases` table; each method is one short transaction."""
-
-    def __init__(
-        self, session_factory: sessionmaker[Session], clock: Callable[[], dt.datetime] = utcnow
-    ) -> None:
-        self._session_factory = session_factory
-        self._clock = clock
-
-    def try_acquire(self, name: str, holder: str, seconds: float) -> dt.datetime | None:
-        """Acquire or renew `name` for `holder`; the new expiry, or None if someone else holds it."""
-        now = self._clock()
-        expires = now + dt.timedelta(seconds=seconds)
-        try:
-            with UnitOfWork(self._session_factory) as uow:
-                session = uow.session
-                renewed = session.execute(
-                    update(Lease)
-                    .where(Lease.name == name, Lease.holder == holder)
-                    .values(expires_at=expires)
-                    .execution_options(synchronize_session=False)
-                )
-                if renewed.rowcount == 0:  # type: ignore[attr-defined]
-                    taken = session.execute(
-                        update(Lease)
-                        .where(Lease.name == name, Lease.expires_at < now)
-                        .values(holder=holder, expires_at=expires, acquired_at=now)
-                        .execution_options(synchronize_session=False)
-                    )
-                    if taken.rowcount == 0:  # type: ignore[attr-defined]
-                        if session.get(Lease, name) is not None:
-                            return None  # held by someone else, not expired
-                        session.add(Lease(name=name, holder=holder, expires_at=expires, acquired_at=now))
-                        session.flush()
-                uow.commit()
-        except IntegrityError:  # another replica inserted the row first
-            return None
-        return expires
-
-    def release(self, name: str, holder: str) -> bool:
-        """Give the lease up (a clean shutdown), so that another replica takes over at once."""
-        with UnitOfWork(self._session_factory) as uow:
-            result = uow.session.execute(
-                delete(Lease)
-                .where(Lease.name == name, Lease.holder == holder)
-                .execution_options(synchronize_session=False)
-            )
-            uow.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    def current(self, name: str) -> LeaseInfo | None:
-        with UnitOfWork(self._session_factory) as uow:
-            row = uow.session.scalars(select(Lease).where(Lease.name == name)).one_or_none()
-            if row is None:
-                return None
-            return LeaseInfo(row.name, row.holder, row.expires_at, row.acquired_at)
+__all__ = [
+    "SCHEDULER_LEASE",
+    "LeaderElector",
+    "LeaseInfo",
+    "LeaseStore",
+    "SingleInstanceLock",
+    "make_holder_id",
+]
 
 
 class LeaderElector:

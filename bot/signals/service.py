@@ -9,7 +9,10 @@ days after they appear on arXiv; never a day in the future), and per-paper reque
 `huggingface_recheck_limit` papers the listings missed but that Hugging Face showed before with at
 least `huggingface_recheck_min_upvotes` upvotes (most upvoted first); then GitHub for the
 repositories whose stars Hugging Face did not show. A refresh of two months costs Hugging Face about
-70 requests, not one per paper.
+70 listing requests plus at most `huggingface_recheck_limit` per-paper ones, not one per paper. A
+listing reports upvotes as of the request (as far as we can tell), so papers it features need no
+recheck; the recheck is for papers featured on a day outside the windows read (or long after their
+submission).
 
 Failure is normal here. A batch or paper that fails is counted and the run goes on; a source that
 fails `signals_max_consecutive_failures` requests in a row, refuses our credentials, or has spent its
