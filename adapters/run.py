@@ -3,7 +3,13 @@
 Slack starts when SLACK_BOT_TOKEN is set, Discord when DISCORD_TOKEN is set; with neither the process
 still harvests and builds digests (and says that nothing will be posted). One `ChatService` is shared:
 each adapter's `ThreadPoster` is registered in its `posters`, which the scheduler's publish job uses
-too, so a digest goes to the subscribed channels of every running platform.
+too, so a digest goes to the subscribed channels of every running platform, whichever platform the
+publish came from. Each adapter also brings its `ApprovalNotifier`, which the monthly job uses when
+`approval = true`.
+
+Slack's web server answers `GET /healthz` with this process's view (`Health`): whether the database
+answers (200, else 503), whether this replica leads the scheduler, the lease's holder, and the last
+harvest.
 
 SIGTERM and SIGINT stop it cleanly: the scheduler stops starting jobs, gives running ones a grace
 period (posting is resumable thanks to the delivery engine's intent rows, a harvest resumes from its
@@ -16,26 +22,85 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import typer
+from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.chat.service import ChatService
 from bot.cli.app import PANEL_RUN, app, container, fail
+from bot.db.models import HarvestRun, Lease
 from bot.delivery import ThreadPoster
 from bot.errors import ConfigError, ConflictError
 from bot.feedback import FeedbackService
-from bot.scheduler.approval import ApprovalNotifier
-from bot.scheduler.leases import SingleInstanceLock, sqlite_path
+from bot.scheduler.approval import ApprovalNotifier, ApprovalTarget
+from bot.scheduler.leases import SCHEDULER_LEASE, SingleInstanceLock, sqlite_path
 from bot.scheduler.logs import configure_logging
 from bot.scheduler.runtime import SchedulerRuntime
 
 log = logging.getLogger("adapters.run")
+
+HEALTH_TIMEOUT_SECONDS = 3.0  # a probe must not hang on a database that does not answer
+
+
+class Health:
+    """`GET /healthz` for this process: (healthy, body). Healthy means the database answered."""
+
+    def __init__(self, built: Container, *, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
+        self._built = built
+        self._timeout = timeout
+        self._holder: str | None = None
+        self._is_leader: Callable[[], bool] = lambda: False
+
+    def follow(self, holder: str, is_leader: Callable[[], bool]) -> None:
+        """Report on this replica's scheduler: its lease holder id and its leadership check."""
+        self._holder = holder
+        self._is_leader = is_leader
+
+    async def __call__(self) -> tuple[bool, dict[str, Any]]:
+        body: dict[str, Any] = {"scheduler": "leading" if self._is_leader() else "standby"}
+        try:
+            stored = await asyncio.wait_for(asyncio.to_thread(self._read), self._timeout)
+        except Exception as exc:  # whatever the driver raises; never echo it (it may name the URL)
+            log.warning("health check: the database did not answer", extra={"error": type(exc).__name__})
+            return False, {"status": "unavailable", "database": "unreachable", **body}
+        leader, harvest = stored
+        if leader is not None:
+            leader["this_replica"] = leader["holder"] == self._holder
+        return True, {"status": "ok", "database": "ok", **body, "leader": leader, "last_harvest": harvest}
+
+    def _read(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        now = dt.datetime.now(dt.UTC)
+        with self._built.uow() as uow:
+            lease = uow.session.get(Lease, SCHEDULER_LEASE)
+            run = uow.session.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(1)).first()
+            leader = (
+                None
+                if lease is None
+                else {
+                    "holder": lease.holder,
+                    "alive": lease.expires_at > now,
+                    "expires_at": lease.expires_at.isoformat(),
+                }
+            )
+            harvest = (
+                None
+                if run is None
+                else {
+                    "status": run.status,
+                    "window_start": run.window_start.isoformat(),
+                    "window_end": run.window_end.isoformat(),
+                    "fetched": run.fetched,
+                    "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                }
+            )
+        return leader, harvest
 
 
 @dataclass
@@ -45,43 +110,71 @@ class RunningAdapter:
     name: str
     serve: Callable[[], Coroutine[Any, Any, None]]
     component: object = None  # the platform's runtime or client (for inspection and tests)
+    notifier: ApprovalNotifier | None = None  # posts approval previews on this platform
 
 
-def _slack(built: Container, chat: ChatService) -> RunningAdapter:
+def _slack(built: Container, chat: ChatService, health: Health | None) -> RunningAdapter:
     from adapters.slack.app import create_runtime
     from adapters.slack.app import serve as serve_slack
+    from adapters.slack.approval import SlackApprovalNotifier
 
     def share(poster: ThreadPoster) -> ChatService:
         chat.posters["slack"] = poster
         return chat
 
     runtime = create_runtime(built.settings, share, FeedbackService(built.session_factory))
-    return RunningAdapter("slack", lambda: serve_slack(runtime), runtime)
+    return RunningAdapter(
+        "slack",
+        lambda: serve_slack(runtime, health=health),
+        runtime,
+        SlackApprovalNotifier(runtime.client),
+    )
 
 
 def _discord(built: Container, chat: ChatService) -> RunningAdapter:
+    from adapters.discord.approval import DiscordApprovalNotifier
     from adapters.discord.client import create_bot
     from adapters.discord.client import serve as serve_discord
 
-    bot = create_bot(built)
-    chat.posters["discord"] = bot.poster
-    # The Discord bot builds its own ChatService; giving it the shared posters dict makes a publish
-    # from Discord reach Slack channels too, exactly like one from Slack or the scheduler.
-    bot.chat.posters = chat.posters
+    bot = create_bot(built, chat=chat)  # adds its poster to the shared chat
     token = built.settings.discord_token
     assert token is not None  # create_bot refuses to build without one
-    return RunningAdapter("discord", lambda: serve_discord(bot, token.get_secret_value()), bot)
+    return RunningAdapter(
+        "discord",
+        lambda: serve_discord(bot, token.get_secret_value()),
+        bot,
+        DiscordApprovalNotifier(bot),
+    )
 
 
-def build_adapters(built: Container, chat: ChatService) -> list[RunningAdapter]:
+def build_adapters(
+    built: Container, chat: ChatService, *, health: Health | None = None
+) -> list[RunningAdapter]:
     """The adapters whose tokens are set (`ConfigError` if one is half-configured)."""
     settings = built.settings
     adapters = []
     if settings.slack_bot_token is not None:
-        adapters.append(_slack(built, chat))
+        adapters.append(_slack(built, chat, health))
     if settings.discord_token is not None:
         adapters.append(_discord(built, chat))
     return adapters
+
+
+def approval_notifiers(
+    built: Container, adapters: list[RunningAdapter], extra: Mapping[str, ApprovalNotifier] | None = None
+) -> dict[str, ApprovalNotifier]:
+    """The running platforms' notifiers; warns at start when approval needs a platform that is not."""
+    notifiers = {a.name: a.notifier for a in adapters if a.notifier is not None}
+    notifiers.update(extra or {})
+    channel = built.settings.approval_channel
+    if built.settings.approval and channel is not None:
+        target = ApprovalTarget.parse(channel)
+        if target.platform not in notifiers:
+            log.warning(
+                "approval is on but its platform is not running: drafts will wait for a manual publish",
+                extra={"approval_channel": str(target)},
+            )
+    return notifiers
 
 
 async def run_until_stopped(
@@ -96,7 +189,8 @@ async def run_until_stopped(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, _request_stop, stop, signum)
     chat = ChatService(built)
-    adapters = build_adapters(built, chat)
+    health = Health(built)
+    adapters = build_adapters(built, chat, health=health)
     if adapters:
         log.info("chat platforms starting", extra={"platforms": ",".join(a.name for a in adapters)})
     else:
@@ -104,7 +198,10 @@ async def run_until_stopped(
             "no chat platform configured (set SLACK_BOT_TOKEN or DISCORD_TOKEN): "
             "harvesting and building digests only"
         )
-    runtime = SchedulerRuntime(built, posters=chat.posters, notifiers=notifiers)
+    runtime = SchedulerRuntime(
+        built, posters=chat.posters, notifiers=approval_notifiers(built, adapters, notifiers)
+    )
+    health.follow(runtime.holder, runtime.elector.is_leader)
     log.info(
         "trends run started",
         extra={"holder": runtime.holder, "database": "sqlite" if built.settings.is_sqlite else "postgresql"},

@@ -9,6 +9,10 @@ Send Messages, Send Messages in Threads, Create Public Threads, Embed Links, Att
 Message History, Add Reactions); `invite_url()` builds the link. Commands are synced on the first
 `on_ready`: to each guild in `DISCORD_GUILD_IDS` (instant; the global commands are copied there) or
 globally (Discord may take up to an hour to show them).
+
+`trends run` passes its one shared `ChatService` as `chat=` (the bot adds its poster to it), so a
+publish from Discord, Slack or the scheduler reaches every platform's channels. The approval button
+(`approval.ApproveButton`) is registered as a dynamic item, so previews posted before a restart work.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bot.chat.service import ChatService
 from bot.errors import ConfigError, SourceError, TrendsError
 from bot.feedback import FeedbackService
 
+from .approval import ApproveButton, DiscordApprovals
 from .commands import build_groups
 from .poster import DiscordPoster
 from .render import text_reply
@@ -116,7 +121,13 @@ class TrendsTree(app_commands.CommandTree[discord.Client]):
 class TrendsBot(discord.Client):
     """The running bot: commands, digest poster and reaction feedback over one `Container`."""
 
-    def __init__(self, container: Container, *, guild_ids: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        container: Container,
+        *,
+        guild_ids: Sequence[int] | None = None,
+        chat: ChatService | None = None,
+    ) -> None:
         super().__init__(
             intents=bot_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -124,11 +135,16 @@ class TrendsBot(discord.Client):
         )
         self.guild_ids = list(container.settings.discord_guild_ids if guild_ids is None else guild_ids)
         self.poster = DiscordPoster(self)
-        self.chat = ChatService(container, posters={PLATFORM: self.poster})
+        if chat is None:
+            chat = ChatService(container)
+        chat.posters[PLATFORM] = self.poster
+        self.chat = chat
         self.feedback = FeedbackService(container.session_factory)
         self.tree = TrendsTree(self)
         for group in build_groups(self.chat):
             self.tree.add_command(group)
+        self.approvals = DiscordApprovals(self.chat)
+        self.add_dynamic_items(ApproveButton)
         self._synced = False
 
     async def on_ready(self) -> None:
@@ -174,8 +190,9 @@ class TrendsBot(discord.Client):
         )
 
 
-def create_bot(container: Container) -> TrendsBot:
-    """The bot for `trends serve discord`; refuses to start without a token."""
+def create_bot(container: Container, *, chat: ChatService | None = None) -> TrendsBot:
+    """The bot for `trends serve discord` (or `trends run`, sharing `chat`); refuses to start without
+    a token."""
     settings = container.settings
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
         raise ConfigError(
@@ -184,7 +201,7 @@ def create_bot(container: Container) -> TrendsBot:
         )
     if settings.discord_api_url:
         discord.http.Route.BASE = settings.discord_api_url
-    return TrendsBot(container)
+    return TrendsBot(container, chat=chat)
 
 
 LOGIN_REFUSED = (

@@ -77,6 +77,38 @@ def usage_lines(groups: Sequence[app_commands.Group], *, is_admin: bool) -> list
     return lines
 
 
+async def invocation_for(interaction: discord.Interaction, *, subscription: bool = False) -> Invocation:
+    """Who asks and where. For (un)subscribing, a thread means its parent channel: a digest is
+    posted into a text or forum channel, never into a thread."""
+    if interaction.guild_id is None:
+        raise ValidationError("Use /trends in a server channel; it doesn't work in direct messages.")
+    channel = interaction.channel
+    channel_id = str(interaction.channel_id or "")
+    kind = "forum" if isinstance(channel, discord.ForumChannel) else "text"
+    if subscription and isinstance(channel, discord.Thread):
+        parent: object = channel.parent
+        if parent is None:
+            try:
+                parent = await interaction.client.fetch_channel(channel.parent_id)
+            except discord.HTTPException:
+                parent = None
+        if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
+            raise ValidationError(
+                "I can't see this thread's parent channel. Run the command in the channel itself."
+            )
+        channel_id = str(parent.id)
+        kind = "forum" if isinstance(parent, discord.ForumChannel) else "text"
+    return Invocation(
+        platform=PLATFORM,
+        workspace_id=str(interaction.guild_id),
+        channel_id=channel_id,
+        user_id=str(interaction.user.id),
+        user_name=interaction.user.display_name,
+        is_platform_admin=is_server_admin(interaction.permissions),
+        channel_kind=kind,
+    )
+
+
 class CommandRunner:
     """Turns an interaction plus a `Command` into a deferred, rendered, ephemeral reply."""
 
@@ -93,35 +125,7 @@ class CommandRunner:
         await self.send(interaction, reply, invocation)
 
     async def invocation(self, interaction: discord.Interaction, *, subscription: bool = False) -> Invocation:
-        """Who asks and where. For (un)subscribing, a thread means its parent channel: a digest is
-        posted into a text or forum channel, never into a thread."""
-        if interaction.guild_id is None:
-            raise ValidationError("Use /trends in a server channel; it doesn't work in direct messages.")
-        channel = interaction.channel
-        channel_id = str(interaction.channel_id or "")
-        kind = "forum" if isinstance(channel, discord.ForumChannel) else "text"
-        if subscription and isinstance(channel, discord.Thread):
-            parent: object = channel.parent
-            if parent is None:
-                try:
-                    parent = await interaction.client.fetch_channel(channel.parent_id)
-                except discord.HTTPException:
-                    parent = None
-            if not isinstance(parent, discord.TextChannel | discord.ForumChannel):
-                raise ValidationError(
-                    "I can't see this thread's parent channel. Run the command in the channel itself."
-                )
-            channel_id = str(parent.id)
-            kind = "forum" if isinstance(parent, discord.ForumChannel) else "text"
-        return Invocation(
-            platform=PLATFORM,
-            workspace_id=str(interaction.guild_id),
-            channel_id=channel_id,
-            user_id=str(interaction.user.id),
-            user_name=interaction.user.display_name,
-            is_platform_admin=is_server_admin(interaction.permissions),
-            channel_kind=kind,
-        )
+        return await invocation_for(interaction, subscription=subscription)
 
     async def send(self, interaction: discord.Interaction, reply: Reply, invocation: Invocation) -> None:
         rendered = render_reply(reply)

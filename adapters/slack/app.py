@@ -6,9 +6,17 @@ before any database work), then runs the command and answers through the command
 (one shared keep-alive session, see `ResponseUrls`): ephemeral unless the core says the reply is for
 the channel.
 
+The "Approve and publish" button on an approval preview (see `bot.scheduler.approval`) runs the
+ordinary `Publish(month)` command as the clicking user, so the core checks they are an admin; one
+approval of a month runs at a time (`PublishGate`), the delivery engine posts each message once, and
+the preview is then updated (`chat.update`) with who approved it and what was delivered. Anyone else
+gets an ephemeral refusal and nothing is posted.
+
 `serve` runs the app: over Socket Mode when `SLACK_APP_TOKEN` is set (no public URL needed), else as
 an HTTP server on `TRENDS_SLACK_PORT` with `POST /slack/events` (request signatures checked by bolt)
-and `GET /healthz`. Both modes serve `/healthz` so a container platform can probe either.
+and `GET /healthz`. Both modes serve `/healthz` so a container platform can probe either; given a
+`HealthCheck` (as `trends run` does) it answers with the scheduler's and the database's state, and 503
+when the database does not answer.
 
 Errors have one hook (`ErrorHook`): the listener wrapper and bolt's `@app.error` both go through it.
 A user mistake (`TrendsError`) becomes its short message; anything else is logged with its traceback
@@ -38,21 +46,26 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.admins import SlackAdmins
 from adapters.slack.blocks import (
+    ACTION_APPROVE,
     ACTION_CHART,
     ACTION_LINK_PREFIX,
     ACTION_SEARCH_MORE,
     SlackMessage,
+    approval_result,
     clip,
+    escape,
     parse_more_value,
     render_reply,
+    text_message,
     trend_message,
 )
 from adapters.slack.poster import SlackPoster, slack_error_code
-from bot.chat.commands import Chart, Command, Search, is_admin_command, parse_command
+from bot.chat.commands import Chart, Command, Issue, Publish, Search, is_admin_command, parse_command
 from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.errors import ConfigError, TrendsError
 from bot.feedback import FeedbackService
+from bot.scheduler.approval import PublishGate, already_delivered, parse_approve_value
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +77,11 @@ RATE_LIMIT_RETRIES = 3
 CORE_CONCURRENCY = 4
 APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a minute."
 SLOW_COMMAND_ACK = "Working on it… I'll answer here when it is done."
+STALE_APPROVAL = "That button is not valid any more. An admin can publish with `/trends publish YYYY-MM`."
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+# What `GET /healthz` reports: (healthy, JSON body); unhealthy answers 503.
+HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
 class ChatHandler(Protocol):
@@ -175,6 +193,7 @@ class SlackBot:
     # Core work runs in threads that share the GIL with the event loop; bounding it keeps the loop
     # free to acknowledge new commands within Slack's 3 s during a burst (bench/slack_ack_load.py).
     core_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CORE_CONCURRENCY))
+    approvals: PublishGate = field(default_factory=PublishGate)
 
     async def invocation(
         self, team_id: str, channel_id: str, user_id: str, user_name: str, command: Command
@@ -256,6 +275,64 @@ class SlackBot:
         )
         await self.run(inv, command, response_url_of(body))
 
+    async def on_approve(self, body: dict[str, Any]) -> None:
+        """An admin approved a draft: publish it as them, then update the preview with the outcome."""
+        action = (body.get("actions") or [{}])[0]
+        month = parse_approve_value(action.get("value"))
+        response_url = response_url_of(body)
+        if month is None:
+            await self.responses.send(response_url, SlackMessage(text=STALE_APPROVAL), ephemeral=True)
+            return
+        team = body.get("team") or {}
+        user = body.get("user") or {}
+        channel = body.get("channel") or {}
+        container = body.get("container") or {}
+        user_id = str(user.get("id") or "")
+        # A mention shows the approver's current name; anything that is not a user id is shown as text.
+        approver = (
+            f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else escape(str(user.get("username") or "?"))
+        )
+        command = Publish(month)
+        with self.approvals.claim(month, approver) as claimed:
+            if not claimed:
+                holder = self.approvals.holder(month)
+                busy = f"The {month} digest is being published right now (approved by {holder})."
+                await self.responses.send(response_url, SlackMessage(text=busy), ephemeral=True)
+                return
+            inv = await self.invocation(
+                str(team.get("id") or user.get("team_id") or ""),
+                str(channel.get("id") or container.get("channel_id") or ""),
+                user_id,
+                str(user.get("username") or user.get("name") or ""),
+                command,
+            )
+            async with self.core_slots:
+                reply = await self.chat.handle(inv, command)
+        report = reply.report
+        if reply.kind != "published" or report is None:  # not an admin, or the digest is gone
+            await self.responses.send(response_url, text_message(reply.text), ephemeral=True)
+            return
+        if already_delivered(report):  # a stale button: keep the first approver on the message
+            done = f"The {month} digest was already published; nothing was posted again."
+            await self.responses.send(response_url, SlackMessage(text=done), ephemeral=True)
+            return
+        issue = await self.chat.handle(inv, Issue(month))
+        outcome = f"✅ Approved by {approver}. {escape(report.summary())}"
+        message = approval_result(
+            issue.digest,
+            outcome,
+            retry_month=None if report.ok else month,
+        )
+        preview_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+        try:
+            await self.client.chat_update(
+                channel=inv.channel_id, ts=str(preview_ts or ""), text=message.text, blocks=message.blocks
+            )
+        except (TimeoutError, SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
+            # The digest is out; only the preview is stale. Tell the approver what happened instead.
+            log.warning("could not update the approval preview: %s", slack_error_code(exc))
+            await self.responses.send(response_url, SlackMessage(text=message.text), ephemeral=True)
+
     async def on_reaction(self, body: dict[str, Any], event: dict[str, Any], added: bool) -> None:
         item = event.get("item") or {}
         if item.get("type") != "message" or not item.get("ts"):
@@ -312,6 +389,11 @@ def build_app(
         await ack()
         await bot.errors.guard(response_url_of(body), lambda: bot.on_button(body))
 
+    @app.action(ACTION_APPROVE)
+    async def on_approve(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()  # publishing takes a while (~1 message/s): acknowledge the click first
+        await bot.errors.guard(response_url_of(body), lambda: bot.on_approve(body))
+
     @app.action(re.compile(f"^{ACTION_LINK_PREFIX}"))
     async def on_link(ack: AsyncAck) -> None:
         # Link buttons open their URL in the browser; Slack still sends the click, which must be acked.
@@ -336,10 +418,27 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_web_app(app: AsyncApp, *, with_events: bool = True) -> web.Application:
-    """The aiohttp application: bolt's `POST /slack/events` handler (HTTP mode) and `GET /healthz`."""
+def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """`GET /healthz` answered by `check`: 200 when healthy, 503 otherwise (also if the check fails)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            healthy, body = await check()
+        except Exception:  # a probe must get an answer, and never a traceback
+            log.exception("health check failed")
+            healthy, body = False, {"status": "unavailable"}
+        return web.json_response(body, status=200 if healthy else 503)
+
+    return handle
+
+
+def build_web_app(
+    app: AsyncApp, *, with_events: bool = True, health: HealthCheck | None = None
+) -> web.Application:
+    """The aiohttp application: bolt's `POST /slack/events` handler (HTTP mode) and `GET /healthz`
+    (a bare "ok" without a `health` check)."""
     web_app = app.web_app(path=EVENTS_PATH) if with_events else web.Application()
-    web_app.router.add_get(HEALTH_PATH, healthz)
+    web_app.router.add_get(HEALTH_PATH, healthz if health is None else health_handler(health))
     return web_app
 
 
@@ -367,11 +466,18 @@ def create_runtime(
     return SlackRuntime(settings=settings, app=app, client=client, poster=poster, responses=responses)
 
 
-async def serve(runtime: SlackRuntime, *, host: str = "0.0.0.0", port: int | None = None) -> None:  # noqa: S104
+async def serve(
+    runtime: SlackRuntime,
+    *,
+    host: str = "0.0.0.0",  # noqa: S104
+    port: int | None = None,
+    health: HealthCheck | None = None,
+) -> None:
     """Run until cancelled: Socket Mode if `SLACK_APP_TOKEN` is set, else HTTP mode on `port`."""
     port = runtime.settings.slack_port if port is None else port
     socket_mode = runtime.settings.slack_app_token is not None
-    runner = web.AppRunner(build_web_app(runtime.app, with_events=not socket_mode), access_log=None)
+    web_app = build_web_app(runtime.app, with_events=not socket_mode, health=health)
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

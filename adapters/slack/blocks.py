@@ -29,6 +29,7 @@ from bot.chat.commands import USAGE
 from bot.chat.replies import Reply
 from bot.delivery import DeliveryReport
 from bot.digest.views import DigestView, EntryView, TopicView
+from bot.scheduler.approval import APPROVE_ACTION, approve_value
 
 Block = dict[str, Any]
 
@@ -46,6 +47,8 @@ SEARCH_HITS_SHOWN = 5
 ACTION_SEARCH_MORE = "trends_search_more"
 ACTION_CHART = "trends_chart"
 ACTION_LINK_PREFIX = "trends_link_"
+ACTION_APPROVE = APPROVE_ACTION
+APPROVAL_BLOCK_ID = "trends_approval"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _UNSAFE_URL_CHARS = re.compile(r"[\s<>|]")
@@ -215,14 +218,23 @@ def pick_line(entry: EntryView) -> str:
     return f"{entry.position}. *{link(entry.links.abstract, entry.title)}*{authors}"
 
 
-def digest_summary(digest: DigestView, *, with_thread_note: bool) -> SlackMessage:
-    """Title, intro and the numbered, linked picks: a thread's parent, or the `/trends latest` answer."""
-    builder = BlockBuilder()
+def _digest_blocks(builder: BlockBuilder, digest: DigestView) -> None:
     builder.add(header(digest.title))
     if digest.intro.strip():
         builder.text(escape(digest.intro))
     if digest.picks:
         builder.text("\n".join(pick_line(entry) for entry in digest.picks))
+
+
+def _digest_fallback(digest: DigestView) -> list[str]:
+    lines = [digest.title, digest.intro, ""]
+    return lines + [f"{e.position}. {e.title} {e.links.abstract}" for e in digest.picks]
+
+
+def digest_summary(digest: DigestView, *, with_thread_note: bool) -> SlackMessage:
+    """Title, intro and the numbered, linked picks: a thread's parent, or the `/trends latest` answer."""
+    builder = BlockBuilder()
+    _digest_blocks(builder, digest)
     notes = []
     if with_thread_note:
         notes.append("One reply per paper in the thread below. React 👍 or 👎 on a paper to vote.")
@@ -230,9 +242,78 @@ def digest_summary(digest: DigestView, *, with_thread_note: bool) -> SlackMessag
         notes.append("Draft: not published yet.")
     if notes:
         builder.add(context(" ".join(notes)))
-    lines = [digest.title, digest.intro, ""]
-    lines += [f"{e.position}. {e.title} {e.links.abstract}" for e in digest.picks]
-    return SlackMessage(text=fallback("\n".join(lines)), blocks=builder.finish())
+    return SlackMessage(text=fallback("\n".join(_digest_fallback(digest))), blocks=builder.finish())
+
+
+# --- Approval ---------------------------------------------------------------------------------
+
+
+def approve_button(month: str, label: str) -> Block:
+    """The primary button that publishes `month`, behind a confirmation dialog."""
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(label, BUTTON_TEXT_LIMIT)},
+        "action_id": APPROVE_ACTION,
+        "value": approve_value(month),
+        "style": "primary",
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Publish the digest?"},
+            "text": {"type": "plain_text", "text": f"Post the {month} digest to every subscribed channel."},
+            "confirm": {"type": "plain_text", "text": "Publish"},
+            "deny": {"type": "plain_text", "text": "Not yet"},
+        },
+    }
+
+
+def _with_actions(builder: BlockBuilder, actions: Block | None) -> list[Block]:
+    blocks = builder.finish()
+    if actions is not None:
+        blocks.append(actions)
+    return blocks
+
+
+def _builder_leaving_room_for(actions: Block | None) -> BlockBuilder:
+    if actions is None:
+        return BlockBuilder()
+    return BlockBuilder(max_blocks=MAX_BLOCKS - 1, budget=BLOCKS_CHAR_BUDGET - _size(actions))
+
+
+def approval_request(digest: DigestView) -> SlackMessage:
+    """The draft as admins review it: title, intro, numbered picks and "Approve and publish"."""
+    actions: Block = {
+        "type": "actions",
+        "block_id": APPROVAL_BLOCK_ID,
+        "elements": [approve_button(digest.month, "Approve and publish")],
+    }
+    builder = _builder_leaving_room_for(actions)
+    _digest_blocks(builder, digest)
+    builder.add(
+        context(
+            f"Draft of the {escape(digest.month_label)} digest, waiting for approval. "
+            "An admin's approval posts it to every subscribed channel."
+        )
+    )
+    text = [f"Approval needed: {digest.title}", *_digest_fallback(digest)[1:]]
+    return SlackMessage(text=fallback("\n".join(text)), blocks=_with_actions(builder, actions))
+
+
+def approval_result(
+    digest: DigestView | None, outcome_mrkdwn: str, *, retry_month: str | None
+) -> SlackMessage:
+    """The preview once approved: the digest as published, who approved it and what was delivered;
+    a "Retry publishing" button when some channel failed (publishing again resumes)."""
+    actions: Block | None = None
+    if retry_month is not None:
+        button = approve_button(retry_month, "Retry publishing")
+        actions = {"type": "actions", "block_id": APPROVAL_BLOCK_ID, "elements": [button]}
+    builder = _builder_leaving_room_for(actions)
+    if digest is not None:
+        _digest_blocks(builder, digest)
+    builder.add(context(outcome_mrkdwn))
+    lines = _digest_fallback(digest) if digest is not None else []
+    return SlackMessage(
+        text=fallback("\n".join([outcome_mrkdwn, *lines])), blocks=_with_actions(builder, actions)
+    )
 
 
 def pick_message(entry: EntryView) -> SlackMessage:

@@ -76,28 +76,28 @@ def rank(
         selection = DigestService(c.uow, c.settings).rank(chosen)
     picked = {p.candidate.arxiv_id: "pick" for p in selection.picks}
     picked.update({p.candidate.arxiv_id: "other" for p in selection.others})
-    table = Table(title=f"Ranking for {chosen.label}", show_lines=show_explain)
+    table = Table(title=f"Ranking for {chosen.label}")
     table.add_column("#", justify="right")
     table.add_column("Score", justify="right")
     table.add_column("arXiv id")
     table.add_column("Title", overflow="fold")
     table.add_column("Topic")
     table.add_column("In digest")
-    if show_explain:
-        table.add_column("Why ranked", overflow="fold")
-    for index, scored in enumerate(selection.ranked[:limit], start=1):
-        row = [
+    shown = selection.ranked[:limit]
+    for index, scored in enumerate(shown, start=1):
+        table.add_row(
             str(index),
             f"{scored.score:.3f}",
             scored.candidate.arxiv_id,
             scored.candidate.title,
             scored.topic or "—",
             picked.get(scored.candidate.arxiv_id, ""),
-        ]
-        if show_explain:
-            row.append(explain(scored))
-        table.add_row(*row)
+        )
     console.print(table)
+    if show_explain:
+        # One block per paper below the table: the explanation is several lines and reads best whole.
+        for index, scored in enumerate(shown, start=1):
+            console.print(f"\n[bold]#{index}[/bold] {explain(scored)}", highlight=False, soft_wrap=True)
 
 
 # ------------------------------------------------------------------------------------------- topics

@@ -310,6 +310,18 @@ class FakeSlack:
         body.update(channel=channel, ts=ts, message={**body["message"], **self._shown(message, True)})
         return body
 
+    def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        ts = str(params.get("ts", ""))
+        message = next((m for m in self.posted(channel) if m["ts"] == ts), None)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        blocks = params.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        message.update(text=params.get("text", ""), blocks=blocks, edited=True)
+        return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
+
     def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": self._next_ts()}
 
