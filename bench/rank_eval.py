@@ -1,22 +1,33 @@
 """Measure the ranker on the labelled development months and write docs/ranking.md's tables.
 
     python bench/rank_eval.py [--data ../shared/data/bench] [--write docs/ranking.md] [--fit]
+        [--embeddings MODEL [--embedding-cache DIR]]
 
 Prints, per month, the ranker and the baselines (recall@10/50/200, 2021 precision@50); the
 leave-one-month-out result of the learned prior coefficients (fitted on two months, ranked on the
 third); and an ablation (the ranker with one component or one cue switched off). --fit prints the
 coefficients fitted on all three months, to paste into `priors.PRIOR_COEFFICIENTS`. With --write,
 replaces the text between the `<!-- eval:start -->` and `<!-- eval:end -->` markers of the file.
+
+--embeddings MODEL (a model directory or a package bundling one, as `embedding_model`; needs the
+`embeddings` extra) adds a leave-one-month-out row where the embedding component's weight is fitted with
+the cues on the other two months. Each distinct text is embedded once: vectors are cached in
+--embedding-cache (default /tmp/trends-embedding-cache, outside the repository) by the text's SHA-1.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bot.ranking import DEFAULT_TOPICS
+from bot.ranking.embedding import Embedder, EmbeddingMatrix, load_embedder, normalised
 from bot.ranking.evaluation import Labels, evaluate, load_labels, load_pool, metrics, ranker_order
 from bot.ranking.learn import MonthFeatures, fit_prior_coefficients, month_features, with_hand_set
 from bot.ranking.priors import LEARNED_CUES, PRIOR_COEFFICIENTS
@@ -26,6 +37,35 @@ from bot.settings import RankingWeights
 MONTHS = ("2025-04", "2025-05", "2021-06")
 METRICS = ("recall@10", "recall@50", "recall@200", "precision@50")
 START, END = "<!-- eval:start -->", "<!-- eval:end -->"
+
+
+class CachedEmbedder:
+    """An `Embedder` that embeds each distinct text once across runs (vectors kept as .npz files of
+    `keys` = SHA-1 of the text and `vectors`); the model is loaded only when a text is missing."""
+
+    def __init__(self, model: str, cache: Path) -> None:
+        self.model = model
+        self.cache = cache
+        self.vectors: dict[str, np.ndarray] = {}
+        self._embedder: Embedder | None = None
+        cache.mkdir(parents=True, exist_ok=True)
+        for path in sorted(cache.glob("*.npz")):
+            with np.load(path) as stored:
+                self.vectors.update(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+
+    def __call__(self, texts: Sequence[str], /) -> EmbeddingMatrix:
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}
+        if missing:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.model)
+                assert self._embedder is not None
+            started = time.perf_counter()
+            fresh = self._embedder(list(missing.values()))
+            print(f"embedded {len(missing):,} texts in {time.perf_counter() - started:.1f}s")
+            self.vectors.update(zip(missing, fresh, strict=True))
+            np.savez(self.cache / f"added-{time.time_ns()}.npz", keys=np.array(list(missing)), vectors=fresh)
+        return normalised(np.vstack([self.vectors[k] for k in keys]))
 
 
 def fmt(value: float | None) -> str:
@@ -48,7 +88,10 @@ def main() -> None:
     )
     parser.add_argument("--write", type=Path)
     parser.add_argument("--fit", action="store_true", help="print coefficients fitted on all months")
+    parser.add_argument("--embeddings", metavar="MODEL", help="model directory or package (embedding_model)")
+    parser.add_argument("--embedding-cache", type=Path, default=Path("/tmp/trends-embedding-cache"))
     args = parser.parse_args()
+    embedder = CachedEmbedder(args.embeddings, args.embedding_cache) if args.embeddings else None
     default = RankingWeights()
     months: dict[str, tuple[list[Candidate], Labels]] = {
         m: (load_pool(args.data / f"pool-{m}.jsonl.gz"), load_labels(args.data / f"labels-{m}.json"))
@@ -57,9 +100,16 @@ def main() -> None:
     features: dict[str, MonthFeatures] = {
         m: month_features(pool, DEFAULT_TOPICS, positives(labels)) for m, (pool, labels) in months.items()
     }
+    embedded: dict[str, MonthFeatures] = {}
+    if embedder is not None:
+        embedded = {
+            m: month_features(pool, DEFAULT_TOPICS, positives(labels), embedder=embedder)
+            for m, (pool, labels) in months.items()
+        }
     if args.fit:
-        fitted = fit_prior_coefficients(list(features.values()))
-        print("fitted on all months:", fitted)
+        print("fitted on all months:", fit_prior_coefficients(list(features.values())))
+        if embedded:
+            print("with embeddings:", fit_prior_coefficients(list(embedded.values())))
 
     lines = ["### Ranker vs baselines", ""]
     lines.append("| month | method | " + " | ".join(METRICS) + " |")
@@ -71,25 +121,34 @@ def main() -> None:
         for name, values in [("**ranker**", report["ranker"]), *report["baselines"].items()]:
             lines.append(f"| {month} | {name} | " + " | ".join(fmt(values[k]) for k in METRICS) + " |")
 
-    lines += ["", "### Leave-one-month-out (prior coefficients fitted on the other two months)", ""]
-    lines.append("| held-out month | coefficients fitted on | " + " | ".join(METRICS) + " |")
-    lines.append("|---|---|" + "---:|" * len(METRICS))
+    lines += ["", "### Leave-one-month-out (learned weights fitted on the other two months)", ""]
+    lines.append("| held-out month | ranker | fitted on | " + " | ".join(METRICS) + " |")
+    lines.append("|---|---|---|" + "---:|" * len(METRICS))
+    lomo: list[tuple[str, dict[str, MonthFeatures], Embedder | None]] = [("cues (shipped)", features, None)]
+    if embedder is not None:
+        lomo.append(("cues + embedding", embedded, embedder))
     for month, (pool, labels) in months.items():
         others = [m for m in MONTHS if m != month]
-        coefficients = with_hand_set(
-            fit_prior_coefficients([features[m] for m in others]), PRIOR_COEFFICIENTS
-        )
-        values = metrics(
-            ranker_order(pool, DEFAULT_TOPICS, default, coefficients),
-            labels,
-            frozenset(c.arxiv_id for c in pool),
-        )
-        lines.append(
-            f"| {month} | {', '.join(others)} | " + " | ".join(fmt(values[k]) for k in METRICS) + " |"
-        )
-        shown = ", ".join(f"{k} {v:+.2f}" for k, v in coefficients.items() if k in LEARNED_CUES)
-        lines.append(f"| | *{shown}* | | | | |")
-        print(lines[-2])
+        for label, fit_on, month_embedder in lomo:
+            fitted = fit_prior_coefficients([fit_on[m] for m in others])
+            embedding_weight = max(fitted.pop("embedding", 0.0), 0.0)
+            coefficients = with_hand_set(fitted, PRIOR_COEFFICIENTS)
+            weights = default.model_copy(update={"embedding": embedding_weight})
+            values = metrics(
+                ranker_order(pool, DEFAULT_TOPICS, weights, coefficients, month_embedder),
+                labels,
+                frozenset(c.arxiv_id for c in pool),
+            )
+            lines.append(
+                f"| {month} | {label} | {', '.join(others)} | "
+                + " | ".join(fmt(values[k]) for k in METRICS)
+                + " |"
+            )
+            print(lines[-1])
+            shown = ", ".join(f"{k} {v:+.2f}" for k, v in coefficients.items() if k in LEARNED_CUES)
+            if month_embedder is not None:
+                shown = f"embedding {embedding_weight:+.2f}, {shown}"
+            lines.append(f"| | | *{shown}* | | | | |")
 
     variants: list[tuple[str, RankingWeights, dict[str, float] | None]] = [("full ranker", default, None)]
     for component in ("relevance", "priors"):

@@ -25,6 +25,7 @@ adapters; this module only knows the `ThreadPoster` port.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -110,7 +111,7 @@ class DeliveryReport:
         busy = sum(o.status == "busy" for o in self.outcomes)
         text = f"Posted the {self.month} digest to {done} of {len(self.outcomes)} channel(s)."
         if busy:
-            text += f" {busy} channel(s) are being posted by another process right now."
+            text += f" {busy} channel(s) are being posted elsewhere right now."
         if failed:
             text += " Failed: " + ", ".join(f"{o.channel.channel_id} ({o.error})" for o in failed)
             text += ". Publishing again resumes where it stopped."
@@ -157,6 +158,7 @@ class DeliveryEngine:
         self._pacer = pacer or Pacer()
         self._leases = leases or LeaseStore(session_factory)
         self._holder = holder or make_holder_id()
+        self._calls = itertools.count(1)
         self._lease_seconds = lease_seconds
 
     async def _db(self, work: Callable[[UnitOfWork], T]) -> T:
@@ -225,23 +227,32 @@ class DeliveryEngine:
             )
         return DeliveryReport(month=digest.month, outcomes=tuple(outcomes))
 
-    async def _hold(self, lease: str) -> bool:
-        expires = await asyncio.to_thread(self._leases.try_acquire, lease, self._holder, self._lease_seconds)
+    async def _hold(self, lease: str, holder: str) -> bool:
+        expires = await asyncio.to_thread(self._leases.try_acquire, lease, holder, self._lease_seconds)
         return expires is not None
 
     async def deliver_to(
         self, digest: DigestView, subscription_id: int, channel: ChannelRef, poster: ThreadPoster
     ) -> ChannelOutcome:
         lease = f"delivery:{digest.month}:{subscription_id}"
-        if not await self._hold(lease):
-            return ChannelOutcome(channel, "busy", 0, 0, "being posted by another process")
+        # A holder per call, not per process: two publishes in one process (an approval click and a
+        # `/trends publish`) must exclude each other just like two replicas do.
+        holder = f"{self._holder}/{next(self._calls)}"
+        if not await self._hold(lease, holder):
+            return ChannelOutcome(channel, "busy", 0, 0, "being posted elsewhere right now")
         try:
-            return await self._deliver_holding(lease, digest, subscription_id, channel, poster)
+            return await self._deliver_holding(lease, holder, digest, subscription_id, channel, poster)
         finally:
-            await asyncio.to_thread(self._leases.release, lease, self._holder)
+            await asyncio.to_thread(self._leases.release, lease, holder)
 
     async def _deliver_holding(
-        self, lease: str, digest: DigestView, subscription_id: int, channel: ChannelRef, poster: ThreadPoster
+        self,
+        lease: str,
+        holder: str,
+        digest: DigestView,
+        subscription_id: int,
+        channel: ChannelRef,
+        poster: ThreadPoster,
     ) -> ChannelOutcome:
         delivery_id, done = await self._db(lambda uow: _start_delivery(uow, digest.month, subscription_id))
         if done:
@@ -251,7 +262,7 @@ class DeliveryEngine:
             thread_id, how = await self._ensure_message(delivery_id, 0, None, channel, poster, digest)
             counts[how] += 1
             for entry in digest.picks:
-                if not await self._hold(lease):  # renew; lost only if we stalled past the expiry
+                if not await self._hold(lease, holder):  # renew; lost only if we stalled past the expiry
                     raise DeliveryError("lost the delivery lease (this process stalled); it will resume")
                 _, how = await self._ensure_message(
                     delivery_id, entry.position, thread_id, channel, poster, digest, entry

@@ -10,6 +10,7 @@ One vote per (workspace, user, paper): a new reaction replaces the old one, remo
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import DeliveredMessage, Delivery, Subscription, Vote
@@ -66,6 +67,22 @@ class FeedbackService:
         value = vote_value(reaction)
         if value is None:
             return False
+        try:
+            return self._store_vote(platform, workspace_id, user_id, message_id, value, channel_id)
+        except IntegrityError:
+            # The same user's other reaction (or the platform re-sending this event) stored the vote
+            # row between our read and our insert; the second attempt finds and updates it.
+            return self._store_vote(platform, workspace_id, user_id, message_id, value, channel_id)
+
+    def _store_vote(
+        self,
+        platform: str,
+        workspace_id: str,
+        user_id: str,
+        message_id: str,
+        value: int,
+        channel_id: str | None,
+    ) -> bool:
         with UnitOfWork(self._session_factory) as uow:
             paper_id = self._paper_for(uow, platform, workspace_id, message_id, channel_id)
             if paper_id is None:

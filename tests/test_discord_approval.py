@@ -83,7 +83,9 @@ def container(db_url: str) -> Iterator[Container]:
         uow.commit()
     subscriptions = SubscriptionService(built.session_factory)
     for channel, kind in ((TEXT_CHANNEL_ID, "text"), (FORUM_CHANNEL_ID, "forum")):
-        subscriptions.subscribe(Invocation("discord", GUILD_ID, channel, MEMBER_ID, True, channel_kind=kind))
+        subscriptions.subscribe(
+            Invocation("discord", GUILD_ID, channel, MEMBER_ID, is_platform_admin=True, channel_kind=kind)
+        )
     yield built
     built.close()
 
@@ -94,7 +96,8 @@ async def bot(api: FakeDiscord, container: Container) -> AsyncIterator[TrendsBot
     engine = DeliveryEngine(container.session_factory, pacer=Pacer(0.0, sleep=_no_sleep))
     chat.publisher = PublishService(chat.digests, engine)
     client = TrendsBot(container, guild_ids=[int(GUILD_ID)], chat=chat)
-    assert client.chat is chat and chat.posters["discord"] is client.poster
+    assert client.chat is chat
+    assert chat.posters["discord"] is client.poster
     await client.login(TOKEN)
     yield client
     await client.close()

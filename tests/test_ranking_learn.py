@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 
 from bot.ranking import Candidate, TopicSpec
+from bot.ranking.embedding import EmbeddingMatrix, normalised
 from bot.ranking.learn import fit_prior_coefficients, month_features, with_hand_set
 from bot.ranking.priors import LEARNED_CUES
 
@@ -68,3 +70,24 @@ def test_hostile_text_in_features() -> None:
     ]
     features = month_features(pool, [TOPIC], set())
     assert np.isfinite(features.matrix).all()
+
+
+def test_an_embedder_adds_an_embedding_column_whose_weight_is_fitted() -> None:
+    def by_team_size(texts: Sequence[str], /) -> EmbeddingMatrix:
+        # Fake: papers whose title says "large team" point one way, the rest (and topics) another.
+        return normalised(np.array([[1.0, 0.0] if "large team" in t else [0.2, 1.0] for t in texts]))
+
+    months = []
+    for prefix in ("2504", "2505"):
+        pool = [
+            dataclasses.replace(c, title=f"{c.title} large team") if len(c.authors) > 10 else c
+            for c in month(prefix)
+        ]
+        positives = {c.arxiv_id for c in pool if len(c.authors) > 10}
+        months.append(month_features(pool, [TOPIC], positives, embedder=by_team_size))
+    assert months[0].columns == ("embedding", *LEARNED_CUES)
+    assert months[0].matrix.shape == (40, 2 + len(LEARNED_CUES))
+    coefficients = fit_prior_coefficients(months, c=1.0)
+    assert set(coefficients) == {"embedding", *LEARNED_CUES}
+    with pytest.raises(ValueError, match="different feature columns"):
+        fit_prior_coefficients([months[0], month_features(month("2506"), [TOPIC], {"2506.00000"})])

@@ -163,6 +163,10 @@ async def test_run_on_sqlite_with_slack_stops_cleanly_refuses_a_second_instance_
             async with httpx.AsyncClient() as client:
                 health = await client.get(f"http://127.0.0.1:{port}/healthz")
             assert health.status_code == 200
+            report = health.json()
+            assert (report["status"], report["database"], report["scheduler"]) == ("ok", "ok", "leading")
+            assert report["leader"]["this_replica"] is True
+            assert report["last_harvest"] is not None  # a tick has run
 
             second = subprocess.run(
                 [TRENDS, "run"], env=env, capture_output=True, text=True, timeout=WAIT, check=False

@@ -1,10 +1,13 @@
-"""`trends run` wiring in-process: which adapters start, and that they share one set of posters."""
+"""`trends run` wiring in-process: which adapters start, that they share one `ChatService` (so one set
+of posters), and which approval notifiers the scheduler gets."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
-from adapters.run import build_adapters
+from adapters.run import approval_notifiers, build_adapters
 from bot.bootstrap import build
 from bot.chat.service import ChatService
 from bot.settings import load_settings
@@ -29,8 +32,15 @@ async def test_both_platforms_share_the_chat_posters(
 
             discord_bot = adapters[1].component
             assert isinstance(discord_bot, TrendsBot)
-            assert discord_bot.chat.posters is chat.posters
+            assert discord_bot.chat is chat  # one ChatService: a publish from Discord reaches Slack too
             assert chat.posters["discord"] is discord_bot.poster
+            from adapters.discord.approval import DiscordApprovalNotifier
+            from adapters.slack.approval import SlackApprovalNotifier
+
+            notifiers = approval_notifiers(container, adapters)
+            assert set(notifiers) == {"slack", "discord"}
+            assert isinstance(notifiers["slack"], SlackApprovalNotifier)
+            assert isinstance(notifiers["discord"], DiscordApprovalNotifier)
         finally:
             container.close()
 
@@ -41,5 +51,21 @@ def test_no_platform_configured_means_no_adapter(sqlite_url: str) -> None:
         chat = ChatService(container)
         assert build_adapters(container, chat) == []
         assert chat.posters == {}
+    finally:
+        container.close()
+
+
+def test_approval_on_a_platform_that_is_not_running_is_announced_at_start(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    container = build(
+        load_settings(database_url=sqlite_url, approval=True, approval_channel="discord:123:456")
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="adapters.run"):
+            assert approval_notifiers(container, []) == {}
+        [warning] = [r for r in caplog.records if r.name == "adapters.run"]
+        assert "approval is on but its platform is not running" in warning.getMessage()
+        assert vars(warning)["approval_channel"] == "discord:123:456"
     finally:
         container.close()

@@ -305,7 +305,7 @@ async def test_a_double_click_and_a_second_admin_publish_one_thread_per_channel(
         harness.click(ADMIN, key="double"),
         harness.click(OTHER_ADMIN, key="second"),
     )
-    assert statuses == [200, 200, 200]
+    assert list(statuses) == [200, 200, 200]
     await harness.slack.wait_for_calls("chat.update", 1)
     refusals = await harness.slack.wait_for_responses(2)
     # And a late click on a stale preview (another client had not refreshed yet).

@@ -9,6 +9,7 @@ get here; replies are platform-free (`bot.chat.replies.Reply`).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -20,11 +21,12 @@ from bot.chat import commands as c
 from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.chat.text import search_text, trend_text
+from bot.db.models import utcnow
 from bot.delivery import DeliveryEngine, ThreadPoster
 from bot.digest.service import DigestService
 from bot.digest.topics import TopicService
 from bot.digest.views import DigestView, TopicView
-from bot.errors import PermissionDeniedError, TrendsError
+from bot.errors import ConflictError, PermissionDeniedError, TrendsError
 from bot.months import Month
 from bot.publish import PublishService
 from bot.subscriptions import SubscriptionService
@@ -48,8 +50,15 @@ def help_text(is_admin: bool) -> str:
 
 
 class ChatService:
-    def __init__(self, container: Container, posters: Mapping[str, ThreadPoster] | None = None) -> None:
+    def __init__(
+        self,
+        container: Container,
+        posters: Mapping[str, ThreadPoster] | None = None,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self._settings = container.settings
+        self._clock = clock
         self.posters: dict[str, ThreadPoster] = dict(posters or {})
         self.topics = TopicService(container.uow, container.settings)
         self.digests = DigestService(container.uow, container.settings)
@@ -76,10 +85,11 @@ class ChatService:
         return await asyncio.to_thread(func)
 
     def _default_month(self, month: str | None) -> Month:
-        """The month an admin most likely means: the given one, else the month that just ended."""
+        """The month an admin most likely means: the given one, else the month that just ended where
+        the team lives (the month the scheduled digest job publishes)."""
         if month:
             return Month.parse(month)
-        return Month.current().previous()
+        return Month.current(self._clock(), self._settings.timezone).previous()
 
     async def _dispatch(self, inv: Invocation, command: c.Command) -> Reply:
         match command:
@@ -146,7 +156,15 @@ class ChatService:
                 digest = await self._run(partial(self.publisher.preview, self._default_month(month)))
                 return Reply(kind="digest", text=digest_text(digest), digest=digest)
             case c.Publish(month=month):
-                report = await self.publisher.publish(self._default_month(month), self.posters)
+                target = self._default_month(month)
+                now = Month.current(self._clock(), self._settings.timezone)
+                if target >= now:
+                    # Publishing freezes a digest for good: half a month's papers would stay half.
+                    raise ConflictError(
+                        f"{target.label} isn't over yet, and a published digest can't change. "
+                        f"Use `/trends preview {target}` now and publish once the month has ended."
+                    )
+                report = await self.publisher.publish(target, self.posters)
                 return Reply(kind="published", text=report.summary(), report=report)
         raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
 

@@ -59,6 +59,8 @@ def container(*, check_schema: bool = True) -> Iterator[Container]:
         fail(str(exc))
     try:
         yield built
+    except ConfigError as exc:  # e.g. invalid topics in trends.toml, found when first seeded
+        fail(str(exc), code=2)
     except TrendsError as exc:
         fail(str(exc))
     finally:

@@ -29,8 +29,9 @@ MonthOption = Annotated[
 ]
 
 
-def _month(text: str | None) -> Month:
-    return Month.parse(text) if text is not None else Month.current().previous()
+def _month(text: str | None, timezone: str) -> Month:
+    """The given month, else the one that just ended in the team's time zone (as the scheduler sees it)."""
+    return Month.parse(text) if text is not None else Month.current(timezone=timezone).previous()
 
 
 def _actor() -> str:
@@ -50,7 +51,7 @@ def digest(
 ) -> None:
     """Build (or rebuild) the month's draft digest, store it, and print or write it."""
     with container() as c:
-        view = DigestService(c.uow, c.settings).build(_month(month))
+        view = DigestService(c.uow, c.settings).build(_month(month, c.settings.timezone))
     text = render_json(view) if output_format is OutputFormat.json else render_markdown(view)
     if out is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
@@ -72,7 +73,7 @@ def rank(
 ) -> None:
     """Rank the month's papers against the topics, without storing anything."""
     with container() as c:
-        chosen = _month(month)
+        chosen = _month(month, c.settings.timezone)
         selection = DigestService(c.uow, c.settings).rank(chosen)
     picked = {p.candidate.arxiv_id: "pick" for p in selection.picks}
     picked.update({p.candidate.arxiv_id: "other" for p in selection.others})

@@ -18,10 +18,11 @@ newest submission then highest id, so the same data gives the same top results o
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import BindParameter, Connection, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import UTCDateTime
@@ -52,6 +53,12 @@ POSTGRES_RANK_NORMALIZATION = 0
 TITLE_BUCKET_CHARS = 25
 # At most this many matches (the most recently stored) are ranked; see `search`.
 RANK_CANDIDATES = 500
+# PostgreSQL looks for those candidates among the newest this-many ids first; see `_postgres_candidates`.
+RECENT_WINDOW_IDS = 4 * RANK_CANDIDATES
+# Bounded id ranges tried before the rest of the matches is read through the index.
+CANDIDATE_PROBES = 4
+# Below this share of matching papers, the GIN index should drive the search of an id range.
+SPARSE_SHARE = 0.1
 
 SQLITE_CREATE_FTS = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
@@ -279,16 +286,57 @@ def postgres_query_sql(query: FtsQuery) -> tuple[str, str, str, str, dict[str, s
     return subquery, f"({score})", "q.title_query" if textual else "", " AND ".join(conditions), params
 
 
-def _custom_plans_only(session: Session) -> None:
-    """Plan this transaction's statements for their actual parameters (PostgreSQL).
+# psycopg prepares a statement once its text has run five times on a connection, and PostgreSQL may
+# then switch to a generic plan that cannot see the query words: it assumes every tsquery matches
+# 0.5% of papers and may pick, for a rare phrase, a walk down the primary key that reads the whole
+# table (0.7 s instead of 5 ms). Search statements differ only in their words, so a busy connection
+# would hit this all the time. The setting is transaction-local; `set_config` lets the first
+# statement of a search carry it.
+_CUSTOM_PLANS_ONLY = "set_config('plan_cache_mode', 'force_custom_plan', true)"
 
-    psycopg prepares a statement once its text has run five times on a connection, and PostgreSQL
-    may then switch to a generic plan that cannot see the query words: it assumes every tsquery
-    matches 0.5% of papers and picks, for example, a walk down the primary key that reads the whole
-    table for a rare phrase (0.7 s instead of 5 ms). Search statements differ only in their words, so
-    they would hit this on every busy connection. `SET LOCAL` ends with the transaction.
-    """
-    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+class _Filters(NamedTuple):
+    """A `SearchFilter` as SQL: conditions on `papers` columns, their parameters and typed binds."""
+
+    dated: list[str]
+    id_list: str
+    params: dict[str, Any]
+    binds: list[BindParameter[Any]]
+
+
+def _filters_sql(filters: SearchFilter) -> _Filters:
+    dated: list[str] = []
+    params: dict[str, Any] = {}
+    binds: list[BindParameter[Any]] = []
+    if filters.since is not None:
+        dated.append("submitted_at >= :since")
+        params["since"] = filters.since
+        binds.append(bindparam("since", type_=UTCDateTime()))
+    if filters.until is not None:
+        dated.append("submitted_at < :until")
+        params["until"] = filters.until
+        binds.append(bindparam("until", type_=UTCDateTime()))
+    # int() makes every id a number literal; a list avoids SQLite's bound-parameter limit.
+    id_list = ",".join(str(int(i)) for i in sorted(filters.paper_ids or ()))
+    return _Filters(dated, id_list, params, binds)
+
+
+def _statement(sql: str, where: _Filters) -> TextClause:
+    """`sql` with the date parameters typed (so SQLite compares them in its stored text format)."""
+    return text(sql).bindparams(*(bind for bind in where.binds if f":{bind.key}" in sql))
+
+
+def _focus(shortest: str) -> str:
+    """Title-tier bonus: 49 for titles under TITLE_BUCKET_CHARS characters, one less per step."""
+    return f"(49 - {shortest}(length(p.title) / {TITLE_BUCKET_CHARS}, 49))"
+
+
+def _ranked(inner: str) -> str:
+    """Order the rows of `inner` (id, submitted_at, in_title, focus, fine) by the shared rule."""
+    return (
+        f"SELECT id, in_title * (3 + focus) + fine / (1.0 + fine) AS score FROM ({inner}) ranked "
+        "ORDER BY score DESC, submitted_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    )
 
 
 def search(
@@ -299,105 +347,159 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> list[SearchHit]:
-    """Best matches first (ties: newest first, then highest id). An empty query returns []."""
+    """Best matches first (ties: newest first, then highest id). An empty query returns [].
+
+    Ranking, the same rule on both engines so they agree on the top results:
+    1. papers whose title holds every word and phrase come first (the "title tier"), and among
+       them shorter titles (in TITLE_BUCKET_CHARS steps): the paper is about the query;
+    2. then the engine's own relevance `fine` (bm25 / summed ts_rank, mapped into [0, 1));
+    3. then newest first, then highest id, so ties are deterministic.
+    The score folds 1 and 2 into one number: title tier 3..53, others 0..1.
+
+    Only the RANK_CANDIDATES most recently stored matches are ranked. Ranking every match of a very
+    common word ("model": half the archive) costs seconds on either engine; the newest few hundred
+    hold what a chat answer shows, and smaller result sets are ranked whole.
+    """
     query = _checked(query)
     limit = min(limit, MAX_LIMIT)
     offset = min(max(offset, 0), MAX_OFFSET)
-    if query.is_empty or limit <= 0:
-        return []
     filters = filters or SearchFilter()
-    where: list[str] = []
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    binds = []
-    dated: list[str] = []
-    if filters.since is not None:
-        dated.append("submitted_at >= :since")
-        params["since"] = filters.since
-        binds.append(bindparam("since", type_=UTCDateTime()))
-    if filters.until is not None:
-        dated.append("submitted_at < :until")
-        params["until"] = filters.until
-        binds.append(bindparam("until", type_=UTCDateTime()))
-    id_list = ""
-    if filters.paper_ids is not None:
-        if not filters.paper_ids:
-            return []
-        # int() makes every id a number literal; a list avoids SQLite's bound-parameter limit.
-        id_list = ",".join(str(int(i)) for i in sorted(filters.paper_ids))
-
-    # Ranking, the same rule on both engines so they agree on the top results:
-    # 1. papers whose title holds every word and phrase come first (the "title tier"), and among
-    #    them shorter titles (in TITLE_BUCKET_CHARS steps): the paper is about the query;
-    # 2. then the engine's own relevance `fine` (bm25 / summed ts_rank, mapped into [0, 1));
-    # 3. then newest first, then highest id, so ties are deterministic.
-    # The score folds 1 and 2 into one number: title tier 3..53, others 0..1.
+    if query.is_empty or limit <= 0 or (filters.paper_ids is not None and not filters.paper_ids):
+        return []
+    where = _filters_sql(filters)
+    params: dict[str, Any] = {**where.params, "limit": limit, "offset": offset}
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        params["match"] = sqlite_match_expression(query)
-        params["title_match"] = sqlite_title_expression(query)
-        w = SQLITE_BM25_WEIGHTS
-        in_title = f"(p.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :title_match))"
-        # bm25() is negative in FTS5 (more negative = better).
-        fine = f"-bm25({FTS_TABLE}, {w.title}, {w.abstract}, {w.authors})"
-        # CROSS JOIN makes SQLite drive from the FTS index; the other order would run the full-text
-        # query once per paper row (seconds instead of milliseconds).
-        source = f"{FTS_TABLE} CROSS JOIN papers p ON p.id = {FTS_TABLE}.rowid"
-        matches_only = FTS_TABLE  # enough to find the candidates: no paper row is read
-        row_id = f"{FTS_TABLE}.rowid"
-        # Filters as sets of ids probed per match: a join would fetch every matching paper row. The
-        # unary + keeps SQLite from handing the IN to FTS5, which would re-run the query per id.
-        if dated:
-            where.append(f"+{row_id} IN (SELECT id FROM papers WHERE {' AND '.join(dated)})")
-        if id_list:
-            where.append(f"+{row_id} IN ({id_list})")
-        where.insert(0, f"{FTS_TABLE} MATCH :match")
-        shortest = "min"
+        sql = _sqlite_ranking(session, query, where, params)
     elif dialect == "postgresql":
-        _custom_plans_only(session)
-        subquery, fine, title_query, condition, tsparams = postgres_query_sql(query)
-        params.update(tsparams)
-        in_title = f"(CASE WHEN ts_filter(p.search_vector, '{{a}}') @@ {title_query} THEN 1 ELSE 0 END)"
-        source = f"papers p, {subquery}"
-        matches_only = source
-        row_id = "p.id"
-        where += [f"p.{clause}" for clause in dated]
-        if id_list:
-            where.append(f"p.id IN ({id_list})")
-        where.insert(0, "p.search_vector @@ q.query")
-        if condition:
-            where.append(condition)
-        shortest = "least"
+        sql = _postgres_ranking(session, query, where, params)
     else:  # pragma: no cover - only the two supported engines exist
         raise RuntimeError(f"full-text search is not supported on {dialect}")
-    if not (query.words or query.phrases):
-        in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
+    if sql is None:
+        return []
+    rows = session.execute(_statement(sql, where), params).all()
+    return [SearchHit(int(row[0]), float(row[1])) for row in rows]
 
-    # Rank a bounded candidate set: the RANK_CANDIDATES most recently stored matches. Ranking every
-    # match of a very common word ("model": half the archive) costs seconds on either engine; the
-    # newest few hundred hold what a chat answer shows, and smaller result sets are ranked whole.
+
+def _sqlite_ranking(session: Session, query: FtsQuery, where: _Filters, params: dict[str, Any]) -> str | None:
+    """The ranking statement over FTS5 (None if nothing matches); fills `params`.
+
+    FTS5 walks its matches newest (highest rowid) first at no cost, so the candidates are simply the
+    matches from the RANK_CANDIDATES-th newest on.
+    """
+    table = FTS_TABLE
+    row_id = f"{table}.rowid"
+    params["match"] = sqlite_match_expression(query)
+    params["title_match"] = sqlite_title_expression(query)
+    # Filters as sets of ids probed per match: a join would fetch every matching paper row. The
+    # unary + keeps SQLite from handing the IN to FTS5, which would re-run the query per id.
+    conditions = [f"{table} MATCH :match"]
+    if where.dated:
+        conditions.append(f"+{row_id} IN (SELECT id FROM papers WHERE {' AND '.join(where.dated)})")
+    if where.id_list:
+        conditions.append(f"+{row_id} IN ({where.id_list})")
     newest = (
-        f"SELECT {row_id} AS id FROM {matches_only} WHERE {' AND '.join(where)} "
+        f"SELECT {row_id} AS id FROM {table} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {row_id} DESC LIMIT :candidates"
     )
     cutoff = session.execute(
-        text(f"SELECT min(id) FROM ({newest}) newest").bindparams(*binds),
+        _statement(f"SELECT min(id) FROM ({newest}) newest", where),
         {**params, "candidates": RANK_CANDIDATES},
     ).scalar()
     if cutoff is None:
-        return []
+        return None
     params["min_id"] = int(cutoff)
-    where.append(f"{row_id} >= :min_id")
-    if dialect == "sqlite" and in_title != "0":
-        in_title = in_title.replace("MATCH :title_match", "MATCH :title_match AND rowid >= :min_id")
-    focus = f"(49 - {shortest}(length(p.title) / {TITLE_BUCKET_CHARS}, 49))"
-    inner = (
-        f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {focus} AS focus, {fine} AS fine "
-        f"FROM {source} WHERE {' AND '.join(where)}"
+    conditions.append(f"{row_id} >= :min_id")
+    if query.words or query.phrases:
+        w = SQLITE_BM25_WEIGHTS
+        in_title = (
+            f"(p.id IN (SELECT rowid FROM {table} WHERE {table} MATCH :title_match AND rowid >= :min_id))"
+        )
+        # bm25() is negative in FTS5 (more negative = better).
+        fine = f"-bm25({table}, {w.title}, {w.abstract}, {w.authors})"
+    else:
+        in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
+    # CROSS JOIN makes SQLite drive from the FTS index; the other order would run the full-text
+    # query once per paper row (seconds instead of milliseconds).
+    return _ranked(
+        f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {_focus('min')} AS focus, {fine} AS fine "
+        f"FROM {table} CROSS JOIN papers p ON p.id = {row_id} WHERE {' AND '.join(conditions)}"
     )
-    sql = (
-        f"SELECT id, in_title * (3 + focus) + fine / (1.0 + fine) AS score FROM ({inner}) ranked "
-        "ORDER BY score DESC, submitted_at DESC, id DESC LIMIT :limit OFFSET :offset"
+
+
+def _postgres_ranking(
+    session: Session, query: FtsQuery, where: _Filters, params: dict[str, Any]
+) -> str | None:
+    """The ranking statement over the tsvector column (None if nothing matches); fills `params`."""
+    subquery, fine, title_query, condition, tsparams = postgres_query_sql(query)
+    params.update(tsparams)
+    conditions = ["p.search_vector @@ q.query", *(f"p.{clause}" for clause in where.dated)]
+    if where.id_list:
+        conditions.append(f"p.id IN ({where.id_list})")
+    if condition:
+        conditions.append(condition)
+    candidates = _postgres_candidates(
+        session, f"SELECT p.id FROM papers p, {subquery} WHERE {' AND '.join(conditions)}", where, params
     )
-    statement = text(sql).bindparams(*binds)
-    rows = session.execute(statement, params).all()
-    return [SearchHit(int(row[0]), float(row[1])) for row in rows]
+    if not candidates:
+        return None
+    # As array text: psycopg's dumper of a Python list costs more than the whole ranking query.
+    params["candidate_ids"] = "{" + ",".join(str(int(i)) for i in candidates) + "}"
+    if query.words or query.phrases:
+        in_title = f"(CASE WHEN ts_filter(p.search_vector, '{{a}}') @@ {title_query} THEN 1 ELSE 0 END)"
+    else:
+        in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
+    # OFFSET 0 keeps the subquery whole, so each row's ts_rank is computed once, not once per use.
+    return _ranked(
+        f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {_focus('least')} AS focus, {fine} AS fine "
+        f"FROM papers p, {subquery} WHERE p.id = ANY(CAST(:candidate_ids AS integer[])) OFFSET 0"
+    )
+
+
+def _postgres_candidates(
+    session: Session, matching: str, where: _Filters, params: dict[str, Any]
+) -> list[int]:
+    """Ids of the RANK_CANDIDATES newest matches: `matching` is a SELECT of matching `p.id`s.
+
+    A GIN index returns matches in no particular order, so "the newest few hundred" needs care. One
+    statement ordered by id lets PostgreSQL walk the primary key backwards testing every row, which
+    reads the whole table when it expects more matches than there are (phrases of common words are
+    estimated as if the words were independent: 35 times too many for "structure prediction").
+    Instead we read bounded id ranges: the newest RECENT_WINDOW_IDS ids first (enough for any common
+    word), then a range sized by the share of matches seen so far to hold the rest; if none were
+    seen, the remaining older matches. `ORDER BY p.id + 0` hides the primary key's order so it is
+    never walked.
+
+    Within a range PostgreSQL either tests every row or intersects the GIN index with the id range.
+    It prices a tsvector test like an integer comparison, so it tests every row of even a large
+    range where only 5% match (20 ms instead of 6). Once matches are known to be sparse, index scans
+    are switched off for the remaining ranges, which leaves the intersection.
+    """
+    bounds = f"SELECT min(id), max(id), {_CUSTOM_PLANS_ONLY} FROM papers"
+    lowest, highest, _ = session.execute(text(bounds)).one()
+    if highest is None:
+        return []
+    found: list[int] = []
+    upper, span = int(highest), RECENT_WINDOW_IDS
+    sparse = False
+    for _ in range(CANDIDATE_PROBES):
+        wanted = RANK_CANDIDATES - len(found)
+        values = {**params, "upper": upper, "floor": upper - span, "wanted": wanted}
+        ranged = f"{matching} AND p.id <= :upper AND p.id > :floor ORDER BY p.id + 0 DESC LIMIT :wanted"
+        probed = list(session.execute(_statement(ranged, where), values).scalars().all())
+        found += probed
+        if len(found) >= RANK_CANDIDATES or upper - span < lowest:
+            break
+        if not sparse and len(probed) < SPARSE_SHARE * span:
+            sparse = True
+            session.execute(text("SET LOCAL enable_indexscan = off"))
+        if not probed:
+            values = {**params, "upper": upper - span, "wanted": wanted}
+            rest = f"{matching} AND p.id <= :upper ORDER BY p.id + 0 DESC LIMIT :wanted"
+            found += session.execute(_statement(rest, where), values).scalars().all()
+            break
+        # Expect the same share of matches further back; 1.5x leaves room for chance.
+        upper, span = upper - span, math.ceil(1.5 * span * (wanted - len(probed)) / len(probed))
+    if sparse:
+        session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+    return found

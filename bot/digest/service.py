@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.db.models import Digest, DigestEntry, Paper, Topic, Vote, utcnow
@@ -236,6 +237,18 @@ class DigestService:
         finally:
             if owned is not None:
                 owned.close()
+        try:
+            view = self._store_draft(month, loaded, summaries)
+        except IntegrityError:
+            # Another process built the same month at the same moment and stored its draft row (or a
+            # cached summary) first. Writing again updates those rows instead of inserting them.
+            log.info("concurrent build of the %s draft; writing it again", month)
+            view = self._store_draft(month, loaded, summaries)
+        log.info("built the %s draft: %d picks, %d others", month, len(view.picks), len(view.others))
+        return view
+
+    def _store_draft(self, month: Month, loaded: _Loaded, summaries: dict[int, Summary]) -> DigestView:
+        """The write step of `build`: one unit of work that replaces the month's draft."""
         with self._uow_factory() as uow:
             session = uow.session
             digest = self._editable_digest(session, month)
@@ -267,7 +280,6 @@ class DigestService:
             session.flush()
             view = self._view(session, digest)
             uow.commit()
-        log.info("built the %s draft: %d picks, %d others", month, len(view.picks), len(view.others))
         return view
 
     def _load(self, month: Month, summarizer_id: str) -> _Loaded:
@@ -285,17 +297,30 @@ class DigestService:
         return _Loaded(selection, total, texts, cached)
 
     def _refuse_published(self, session: Session, month: Month) -> None:
-        digest = session.scalar(select(Digest).where(Digest.month == str(month)))
-        if digest is not None and digest.status == PUBLISHED:
-            when = digest.published_at.date().isoformat() if digest.published_at else "an earlier date"
-            raise ConflictError(f"The {month.label} digest was published on {when} and can't be rebuilt.")
+        _refuse_if_published(session.scalar(select(Digest).where(Digest.month == str(month))), month)
 
     def _editable_digest(self, session: Session, month: Month) -> Digest:
-        # Checked again inside the write: the month may have been published while we summarised.
-        self._refuse_published(session, month)
-        digest = session.scalar(
-            select(Digest).where(Digest.month == str(month)).options(selectinload(Digest.entries))
+        """The month's draft, write-locked until the caller commits (a new one if there is none).
+
+        The month may have been published while we summarised, so this checks again, and the check
+        is a conditional UPDATE rather than a read: it takes the row's write lock and judges the
+        status as of that lock (PostgreSQL re-reads a row a concurrent publish just committed;
+        SQLite's writer lock is taken on the newest data). A plain read could see "draft", then a
+        publish commit, then our rewrite of the frozen digest.
+        """
+        session.execute(
+            update(Digest)
+            .where(Digest.month == str(month), Digest.status != PUBLISHED)
+            .values(created_at=self._clock())
+            .execution_options(synchronize_session=False)
         )
+        digest = session.scalar(
+            select(Digest)
+            .where(Digest.month == str(month))
+            .options(selectinload(Digest.entries))
+            .execution_options(populate_existing=True)
+        )
+        _refuse_if_published(digest, month)
         if digest is None:
             digest = Digest(month=str(month), status=DRAFT, title=digest_title(month))
             session.add(digest)
@@ -324,7 +349,8 @@ class DigestService:
         """Freeze the month's digest. Publishing a published digest again changes nothing."""
         month = _as_month(month)
         with self._uow_factory() as uow:
-            digest = self._find(uow.session, month)
+            # Locked so that a build writing the draft right now finishes first (see _editable_digest).
+            digest = self._find(uow.session, month, lock=True)
             if digest.status != PUBLISHED:
                 digest.status = PUBLISHED
                 digest.published_at = self._clock()
@@ -335,8 +361,9 @@ class DigestService:
         return view
 
     @staticmethod
-    def _find(session: Session, month: Month) -> Digest:
-        digest = session.scalar(select(Digest).where(Digest.month == str(month)))
+    def _find(session: Session, month: Month, *, lock: bool = False) -> Digest:
+        query = select(Digest).where(Digest.month == str(month))
+        digest = session.scalar(query.with_for_update() if lock else query)
         if digest is None:
             raise NotFoundError(
                 f"There is no {month.label} digest yet. Build it with `trends digest --month {month}`."
@@ -370,6 +397,12 @@ def digest_view(session: Session, digest: Digest) -> DigestView:
         picks=tuple(v for v in views if v.section == "pick"),
         others=tuple(v for v in views if v.section != "pick"),
     )
+
+
+def _refuse_if_published(digest: Digest | None, month: Month) -> None:
+    if digest is not None and digest.status == PUBLISHED:
+        when = digest.published_at.date().isoformat() if digest.published_at else "an earlier date"
+        raise ConflictError(f"The {month.label} digest was published on {when} and can't be rebuilt.")
 
 
 def _paper_id(scored: ScoredPaper) -> int:

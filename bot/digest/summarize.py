@@ -474,6 +474,7 @@ LLM_FIELD_MAX_CHARS = 800
 # After this many failures in a row the server is taken to be down for the rest of this run, so a
 # digest build doesn't wait out one timeout per paper.
 MAX_CONSECUTIVE_FAILURES = 3
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FENCED = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.DOTALL)
 
 
@@ -500,7 +501,8 @@ def parse_llm_content(content: str) -> tuple[str, str]:
         value = data[name]
         if not isinstance(value, str):
             raise InvalidLLMOutput(f"{name!r} is a {type(value).__name__}, not a string")
-        value = " ".join(value.split())
+        # Control characters (a NUL, which PostgreSQL text refuses, an escape sequence) are noise.
+        value = " ".join(_CONTROL_CHARS.sub(" ", value).split())
         if not value:
             raise InvalidLLMOutput(f"{name!r} is empty")
         if len(value) > LLM_FIELD_MAX_CHARS:

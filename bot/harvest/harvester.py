@@ -163,9 +163,10 @@ class Harvester:
                 tally.counts += self._store_page(run_id, page.records)
             tally.fetched += len(page.records)
             tally.pages += 1
-            done = page.start + len(page.records)
+            # Unreadable entries count as used up: a page of nothing but those is not the end.
+            done = page.start + page.entries
             progress.page_stored(window, min(done, page.total), page.total, tally.counts)
-            if not page.records or done >= page.total:
+            if not page.entries or done >= page.total:
                 return
             page = self._source.fetch_page(window, categories, done)
 

@@ -90,6 +90,12 @@ class SourcePage:
     records: list[PaperRecord]
     total: int  # results of the whole query, as the source reports it
     start: int  # index of the first record of this page
+    skipped: int = 0  # entries on the page that could not be read (not in `records`)
+
+    @property
+    def entries(self) -> int:
+        """Results this page used up, readable or not: where the next page starts."""
+        return len(self.records) + self.skipped
 
 
 class PaperSource(Protocol):
@@ -235,13 +241,15 @@ class ArxivSource:
         if len(feed.results) < expected:
             raise _BadPage(f"got {len(feed.results)} entries where {expected} were due (truncated?)")
         records: list[PaperRecord] = []
+        skipped = 0
         for result in feed.results:
             try:
                 records.append(record_from_result(result))
             except (ValueError, AttributeError, TypeError) as exc:
                 # One odd entry must not stop the month: skip it, loudly.
+                skipped += 1
                 log.warning("Skipping an arXiv entry that could not be read: %s", exc)
-        return SourcePage(records=records, total=total, start=start)
+        return SourcePage(records=records, total=total, start=start, skipped=skipped)
 
 
 def _describe(exc: Exception) -> str:

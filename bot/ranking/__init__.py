@@ -7,7 +7,8 @@ value.
 """
 
 from bot.ranking.default_topics import DEFAULT_TOPICS
-from bot.ranking.rank import Embedder, explain, rank_month
+from bot.ranking.embedding import Embedder, load_embedder
+from bot.ranking.rank import explain, rank_month
 from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "Selection",
     "TopicSpec",
     "explain",
+    "load_embedder",
     "rank_month",
 ]

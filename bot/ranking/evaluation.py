@@ -23,6 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from bot.errors import NotFoundError, ValidationError
 from bot.ranking.default_topics import DEFAULT_TOPICS
+from bot.ranking.embedding import Embedder
 from bot.ranking.rank import rank_month
 from bot.ranking.types import Candidate, TopicSpec
 from bot.settings import RankingWeights, TopicSeed
@@ -187,9 +188,12 @@ def ranker_order(
     topics: Sequence[TopicSpec],
     weights: RankingWeights,
     prior_coefficients: Mapping[str, float] | None = None,
+    embedder: Embedder | None = None,
 ) -> list[str]:
     """The ranker's list as a reader meets it: picks, then other papers, then the rest by score."""
-    selection = rank_month(pool, topics, weights=weights, prior_coefficients=prior_coefficients)
+    selection = rank_month(
+        pool, topics, weights=weights, prior_coefficients=prior_coefficients, embedder=embedder
+    )
     shown = [p.candidate.arxiv_id for p in (*selection.picks, *selection.others)]
     seen = set(shown)
     return shown + [p.candidate.arxiv_id for p in selection.ranked if p.candidate.arxiv_id not in seen]

@@ -4,7 +4,8 @@ A paper's score is the sum of weighted components (weights from `RankingWeights`
 
 - relevance: BM25 of the best topic's include phrases (`topics_score.match_topic`), × topic weight;
 - learned: that topic's linear text model (SVM on example papers, or pseudo-relevance feedback);
-- embedding: cosine similarity to the topic's description, only when an `Embedder` is passed;
+- embedding: cosine similarity of the paper's embedding to the topic's (its name, description and
+  phrases, averaged with its example papers), only when an `Embedder` is passed (`embedding.py`);
 - priors: code, authors, venue, cross-listing, paper kind, named method (`priors.priors`);
 - momentum: within-month percentiles of stored signals (`priors.momentum`);
 - feedback: net chat votes (`priors.feedback`).
@@ -18,20 +19,18 @@ chosen, and caps each topic at `max_per_topic`; the next `others` papers, under 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
 from bot.ranking.corpus import FloatArray, build_corpus, tfidf
+from bot.ranking.embedding import Embedder, normalised
 from bot.ranking.priors import feedback, momentum, priors
 from bot.ranking.topics_score import TITLE_PHRASES_CAP, learned_scores, match_topic, scale_top
 from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
 from bot.settings import RankingWeights
-
-# Text embedding port: texts in, one row per text out (any width). Optional; see `embedding.py`.
-Embedder = Callable[[Sequence[str]], npt.NDArray[np.float64]]
 
 DUPLICATE_SIMILARITY = 0.8  # tf-idf cosine above which two papers count as the same work
 MAX_TERMS_SHOWN = 3
@@ -189,7 +188,11 @@ def score_papers(
     embedded = np.zeros((len(active), n))
     hits: list[list[tuple[str, np.ndarray]]] = []
     title_topic = np.zeros(n)
-    embeddings = _embed(embedder, papers, active) if embedder and weights.embedding > 0 else None
+    embedded_similarity = (
+        _embedding_similarity(embedder, papers, active, index_of, n)
+        if embedder is not None and weights.embedding > 0 and active
+        else None
+    )
     for t, topic in enumerate(active):
         match = match_topic(corpus, topic.include, topic.exclude, n)
         hits.append(match.phrase_hits)
@@ -205,9 +208,8 @@ def score_papers(
             else:
                 scores = learned_scores(features, n, [topic_rows[topic.name]], supervised=False)
             learned[t] = learned_weight * np.where(match.excluded[:n], 0.0, scores[:n])
-        if embeddings is not None:
-            docs, topic_vectors = embeddings
-            embedded[t] = np.where(match.excluded[:n], 0.0, scale_top(docs @ topic_vectors[t], n))
+        if embedded_similarity is not None:
+            embedded[t] = np.where(match.excluded[:n], 0.0, scale_top(embedded_similarity[t], n))
         per_topic[t] = topic.weight * (
             weights.relevance * relevance[t] + learned[t] + weights.embedding * embedded[t]
         )
@@ -264,17 +266,36 @@ def score_papers(
     )
 
 
-def _embed(
-    embedder: Embedder, papers: Sequence[Candidate], topics: Sequence[TopicSpec]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
-    texts = [f"{c.title}. {c.abstract}" for c in papers]
-    topic_texts = [f"{t.name}: {t.description} {', '.join(t.include)}" for t in topics]
-    vectors = np.asarray(embedder([*texts, *topic_texts]), dtype=np.float64)
-    if vectors.ndim != 2 or vectors.shape[0] != len(texts) + len(topic_texts):
-        return None
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = vectors / np.where(norms == 0, 1.0, norms)
-    return vectors[: len(papers)], vectors[len(papers) :]
+def paper_text(candidate: Candidate) -> str:
+    """What an embedder reads of a paper."""
+    return f"{candidate.title}. {candidate.abstract}"
+
+
+def topic_text(topic: TopicSpec) -> str:
+    """What an embedder reads of a topic: its name, description and include phrases."""
+    return f"{topic.name}: {topic.description} {', '.join(topic.include)}".strip()
+
+
+def _embedding_similarity(
+    embedder: Embedder,
+    papers: Sequence[Candidate],
+    topics: Sequence[TopicSpec],
+    index_of: Mapping[str, int],
+    n: int,
+) -> FloatArray:
+    """topics × month cosine similarity of each paper to each topic's centroid: the topic text's
+    vector averaged with its example papers' vectors (examples say what a topic means in practice)."""
+    texts = [paper_text(c) for c in papers] + [topic_text(t) for t in topics]
+    vectors = normalised(embedder(texts))
+    if vectors.shape[0] != len(texts):
+        raise ValueError(f"the embedder returned {vectors.shape[0]} rows for {len(texts)} texts")
+    docs, topic_vectors = vectors[: len(papers)], vectors[len(papers) :]
+    centroids = np.empty_like(topic_vectors)
+    for t, topic in enumerate(topics):
+        rows = [index_of[e] for e in topic.examples if e in index_of]
+        centroids[t] = np.vstack([topic_vectors[t : t + 1], docs[rows]]).mean(axis=0)
+    similarity: FloatArray = (normalised(centroids) @ docs[:n].T).astype(np.float64)
+    return similarity
 
 
 def _reason(

@@ -21,7 +21,6 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -161,8 +160,7 @@ def run_signals(context: AppContext) -> RefreshReport:
 
 def digest_month(now: dt.datetime, timezone: str) -> Month:
     """The month a digest run at `now` is about: the one that just ended where the team lives."""
-    local = now.astimezone(ZoneInfo(timezone))
-    return Month(local.year, local.month).previous()
+    return Month.current(now, timezone).previous()
 
 
 @dataclass(frozen=True, slots=True)

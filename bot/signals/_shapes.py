@@ -14,9 +14,13 @@ def count_value(payload: dict[str, Any], key: str) -> float | None:
     value = payload.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if not math.isfinite(value) or value < 0:
+    try:
+        number = float(value)  # JSON integers are unbounded: one past ~1e308 does not fit a float
+    except OverflowError:
         return None
-    return float(value)
+    if not math.isfinite(number) or number < 0:
+        return None
+    return number
 
 
 def text_value(payload: dict[str, Any], key: str) -> str | None:
