@@ -150,25 +150,31 @@ def main() -> None:
                 shown = f"embedding {embedding_weight:+.2f}, {shown}"
             lines.append(f"| | | *{shown}* | | | | |")
 
-    variants: list[tuple[str, RankingWeights, dict[str, float] | None]] = [("full ranker", default, None)]
+    Variant = tuple[str, RankingWeights, dict[str, float] | None, Embedder | None]
+    variants: list[Variant] = [("full ranker", default, None, None)]
     for component in ("relevance", "priors"):
-        variants.append((f"− {component}", default.model_copy(update={component: 0.0}), None))
+        variants.append((f"− {component}", default.model_copy(update={component: 0.0}), None, None))
     for cue, value in PRIOR_COEFFICIENTS.items():
         if value:
-            variants.append((f"− cue: {cue}", default, {**PRIOR_COEFFICIENTS, cue: 0.0}))
-    lines += ["", "### Ablation (shipped ranker minus one part)", ""]
+            variants.append((f"− cue: {cue}", default, {**PRIOR_COEFFICIENTS, cue: 0.0}, None))
+    if embedder is not None:
+        for weight in (0.5, 1.0, 2.0):
+            on = default.model_copy(update={"embedding": weight})
+            variants.append((f"+ embedding (weight {weight}, in-sample)", on, None, embedder))
+    lines += ["", "### Ablation (shipped ranker minus or plus one part; shipped coefficients)", ""]
     header = (
         " | ".join(f"{m} {k}" for m in MONTHS for k in ("recall@50", "recall@200"))
         + " | 2021-06 precision@50"
     )
     lines.append(f"| variant | {header} |")
     lines.append("|---|" + "---:|" * (2 * len(MONTHS) + 1))
-    for label, weights, coefficients in variants:
+    for label, weights, coefficients, variant_embedder in variants:
         cells: list[str] = []
         precision = None
         for pool, labels in months.values():
             ids = frozenset(c.arxiv_id for c in pool)
-            values = metrics(ranker_order(pool, DEFAULT_TOPICS, weights, coefficients), labels, ids)
+            order = ranker_order(pool, DEFAULT_TOPICS, weights, coefficients, variant_embedder)
+            values = metrics(order, labels, ids)
             cells += [fmt(values["recall@50"]), fmt(values["recall@200"])]
             precision = values["precision@50"] if values["precision@50"] is not None else precision
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt(precision)} |")

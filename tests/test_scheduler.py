@@ -413,3 +413,38 @@ def test_scheduler_settings_defaults() -> None:
     assert jobs.digest_month(dt.datetime(2026, 10, 31, 15, 30, tzinfo=dt.UTC), "Asia/Tokyo") == Month(
         2026, 10
     )
+
+
+@dataclass
+class FlakyNotifier(FakeNotifier):
+    """Fails the first request, like a chat platform that is down at 08:00 on the 1st."""
+
+    failures_left: int = 1
+
+    async def request_approval(self, target: ApprovalTarget, digest: DigestView) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("chat platform unreachable")
+        await super().request_approval(target, digest)
+
+
+async def test_an_approval_request_that_failed_is_sent_on_the_next_run(
+    db_url: str, arxiv: FakeArxivServer
+) -> None:
+    clock = Clock(NOV_1)
+    context = make_context(
+        db_url, arxiv, clock, FakePlatform(), approval=True, approval_channel="slack:T1:CADMIN"
+    )
+    notifier = FlakyNotifier()
+    context.notifiers = {"slack": notifier}
+    try:
+        await _harvested_october(context, clock)
+        with pytest.raises(ConnectionError):
+            await jobs.run_digest(context)
+        assert notifier.sent == []
+        assert (await jobs.run_digest(context)).action == "approval-requested"
+        assert len(notifier.sent) == 1
+        assert (await jobs.run_digest(context)).action == "awaiting-approval"
+        assert len(notifier.sent) == 1
+    finally:
+        context.container.close()

@@ -134,7 +134,9 @@ def search_archive(
     if not pool and not featured_hits:
         return _nothing_found(session, query, page, page_size, topic_names)
 
-    dates = _submitted_dates(session, {h.paper_id for h in pool} | {h.paper_id for h in featured_hits})
+    dates = {h.paper_id: h.submitted_at for h in [*pool, *featured_hits] if h.submitted_at is not None}
+    missing = {h.paper_id for h in [*pool, *featured_hits]} - dates.keys()
+    dates.update(_submitted_dates(session, missing))
     newest = _newest(session) or max(dates.values())
     best = max(h.score for h in [*pool, *featured_hits]) or 1.0
 

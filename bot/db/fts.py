@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Connection, TextClause, bindparam, text
+from sqlalchemy import BindParameter, Connection, Float, Integer, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import UTCDateTime
@@ -55,6 +55,8 @@ TITLE_BUCKET_CHARS = 25
 RANK_CANDIDATES = 500
 # PostgreSQL looks for those candidates among the newest this-many ids first; see `_postgres_candidates`.
 RECENT_WINDOW_IDS = 4 * RANK_CANDIDATES
+# SQLite checks a date window of up to this many papers as a set of ids, a wider one paper by paper.
+SQLITE_DATE_SET_MAX = 10 * RANK_CANDIDATES
 # Bounded id ranges tried before the rest of the matches is read through the index.
 CANDIDATE_PROBES = 4
 # Below this share of matching papers, the GIN index should drive the search of an id range.
@@ -181,6 +183,8 @@ class FtsQuery:
 class SearchHit:
     paper_id: int
     score: float
+    # The paper's submission time (aware, UTC), so callers can weigh recency without another query.
+    submitted_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +299,15 @@ def postgres_query_sql(query: FtsQuery) -> tuple[str, str, str, str, dict[str, s
 _CUSTOM_PLANS_ONLY = "set_config('plan_cache_mode', 'force_custom_plan', true)"
 
 
+def use_custom_plans(session: Session) -> None:
+    """Plan the rest of this transaction's statements for their actual parameters (PostgreSQL only).
+
+    For full-text statements built outside `search` (counts per month); see `_CUSTOM_PLANS_ONLY`.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT {_CUSTOM_PLANS_ONLY}"))
+
+
 class _Filters(NamedTuple):
     """A `SearchFilter` as SQL: conditions on `papers` columns, their parameters and typed binds."""
 
@@ -334,8 +347,8 @@ def _focus(shortest: str) -> str:
 def _ranked(inner: str) -> str:
     """Order the rows of `inner` (id, submitted_at, in_title, focus, fine) by the shared rule."""
     return (
-        f"SELECT id, in_title * (3 + focus) + fine / (1.0 + fine) AS score FROM ({inner}) ranked "
-        "ORDER BY score DESC, submitted_at DESC, id DESC LIMIT :limit OFFSET :offset"
+        "SELECT id, in_title * (3 + focus) + fine / (1.0 + fine) AS score, submitted_at "
+        f"FROM ({inner}) ranked ORDER BY score DESC, submitted_at DESC, id DESC LIMIT :limit OFFSET :offset"
     )
 
 
@@ -377,8 +390,9 @@ def search(
         raise RuntimeError(f"full-text search is not supported on {dialect}")
     if sql is None:
         return []
-    rows = session.execute(_statement(sql, where), params).all()
-    return [SearchHit(int(row[0]), float(row[1])) for row in rows]
+    statement = _statement(sql, where).columns(id=Integer(), score=Float(), submitted_at=UTCDateTime())
+    rows = session.execute(statement, params).all()
+    return [SearchHit(int(row[0]), float(row[1]), row[2]) for row in rows]
 
 
 def _sqlite_ranking(session: Session, query: FtsQuery, where: _Filters, params: dict[str, Any]) -> str | None:
@@ -391,15 +405,27 @@ def _sqlite_ranking(session: Session, query: FtsQuery, where: _Filters, params: 
     row_id = f"{table}.rowid"
     params["match"] = sqlite_match_expression(query)
     params["title_match"] = sqlite_title_expression(query)
-    # Filters as sets of ids probed per match: a join would fetch every matching paper row. The
-    # unary + keeps SQLite from handing the IN to FTS5, which would re-run the query per id.
+    # CROSS JOIN makes SQLite drive from the FTS index; the other order would run the full-text
+    # query once per paper row (seconds instead of milliseconds).
+    joined = f"{table} CROSS JOIN papers p ON p.id = {row_id}"
+    source = table  # enough to find the candidates: no paper row is read
     conditions = [f"{table} MATCH :match"]
     if where.dated:
-        conditions.append(f"+{row_id} IN (SELECT id FROM papers WHERE {' AND '.join(where.dated)})")
+        # A date window is checked either as a set of ids built from the submitted_at index (cheap
+        # for a month, 20 ms for two years of papers) or on each match's paper row, read as FTS5
+        # walks its matches newest first (cheap unless the window holds few of them).
+        dated = " AND ".join(where.dated)
+        in_window = session.execute(_statement(f"SELECT count(*) FROM papers WHERE {dated}", where), params)
+        if in_window.scalar_one() <= SQLITE_DATE_SET_MAX:
+            # The unary + keeps SQLite from handing the IN to FTS5, which would re-run the query per id.
+            conditions.append(f"+{row_id} IN (SELECT id FROM papers WHERE {dated})")
+        else:
+            source = joined
+            conditions += [f"p.{clause}" for clause in where.dated]
     if where.id_list:
         conditions.append(f"+{row_id} IN ({where.id_list})")
     newest = (
-        f"SELECT {row_id} AS id FROM {table} WHERE {' AND '.join(conditions)} "
+        f"SELECT {row_id} AS id FROM {source} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {row_id} DESC LIMIT :candidates"
     )
     cutoff = session.execute(
@@ -419,11 +445,9 @@ def _sqlite_ranking(session: Session, query: FtsQuery, where: _Filters, params: 
         fine = f"-bm25({table}, {w.title}, {w.abstract}, {w.authors})"
     else:
         in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
-    # CROSS JOIN makes SQLite drive from the FTS index; the other order would run the full-text
-    # query once per paper row (seconds instead of milliseconds).
     return _ranked(
         f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {_focus('min')} AS focus, {fine} AS fine "
-        f"FROM {table} CROSS JOIN papers p ON p.id = {row_id} WHERE {' AND '.join(conditions)}"
+        f"FROM {joined} WHERE {' AND '.join(conditions)}"
     )
 
 
@@ -479,6 +503,11 @@ def _postgres_candidates(
     lowest, highest, _ = session.execute(text(bounds)).one()
     if highest is None:
         return []
+    if where.id_list:  # a list of papers bounds the rows read whatever the plan
+        listed = f"{matching} ORDER BY p.id DESC LIMIT :wanted"
+        return list(
+            session.execute(_statement(listed, where), {**params, "wanted": RANK_CANDIDATES}).scalars()
+        )
     found: list[int] = []
     upper, span = int(highest), RECENT_WINDOW_IDS
     sparse = False

@@ -19,9 +19,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -155,6 +157,8 @@ class Digest(Base):
     topics_covered: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     published_at: Mapped[dt.datetime | None]
+    # When the scheduler sent the draft to the approval channel (approval mode); None: not yet sent.
+    approval_requested_at: Mapped[dt.datetime | None]
 
     entries: Mapped[list[DigestEntry]] = relationship(
         back_populates="digest",
@@ -308,3 +312,17 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime]
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SchedulerJob(Base):
+    """APScheduler's job store table, declared here so that migrations, not APScheduler, create it.
+
+    The columns mirror `apscheduler.jobstores.sqlalchemy.SQLAlchemyJobStore` (3.11): the job store finds
+    the table already there and leaves it alone.
+    """
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Delivery, Digest, HarvestRun, Subscription
+from bot.db.models import Delivery, Digest, HarvestRun, Subscription, utcnow
 from bot.db.papers import UpsertCounts
 from bot.delivery import DeliveryReport
 from bot.digest.service import DigestService
@@ -167,6 +167,7 @@ def digest_month(now: dt.datetime, timezone: str) -> Month:
 class DigestState:
     status: str | None  # None (no digest) | draft | published
     unfinished_deliveries: int
+    approval_requested: bool = False
 
 
 def digest_state(session: Session, month: Month) -> DigestState:
@@ -178,7 +179,7 @@ def digest_state(session: Session, month: Month) -> DigestState:
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .where(Delivery.digest_id == digest.id, Delivery.status != "done", Subscription.active.is_(True))
     ).all()
-    return DigestState(digest.status, len(unfinished))
+    return DigestState(digest.status, len(unfinished), digest.approval_requested_at is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +235,9 @@ async def run_digest(context: AppContext, month: Month | None = None) -> DigestO
             log.info("digest built", extra={"month": str(month), "picks": len(view.picks)})
             return await _request_approval(context, str(month), view)
         if state.status != "published":
+            if not state.approval_requested:  # the earlier request never reached the channel: resend
+                view = await asyncio.to_thread(digests.get, month)
+                return await _request_approval(context, str(month), view)
             log.info("digest awaiting approval", extra={"month": str(month)})
             return DigestOutcome(str(month), "awaiting-approval")
     elif state.status != "published":
@@ -270,6 +274,14 @@ async def _request_approval(context: AppContext, month: str, view: DigestView) -
         )
         return DigestOutcome(month, "awaiting-approval")
     await notifier.request_approval(target, view)
+
+    def remember() -> None:
+        with context.container.uow() as uow:
+            digest = uow.session.scalars(select(Digest).where(Digest.month == month)).one()
+            digest.approval_requested_at = utcnow()
+            uow.commit()
+
+    await asyncio.to_thread(remember)
     log.info("digest approval requested", extra={"month": month, "approval_channel": str(target)})
     return DigestOutcome(month, "approval-requested")
 
