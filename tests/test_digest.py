@@ -16,7 +16,7 @@ from bot.db.uow import UnitOfWork
 from bot.digest.render import render_json, render_markdown
 from bot.digest.service import DigestService, compose_intro
 from bot.digest.summarize import OFFLINE_ID, OpenAICompatibleSummarizer
-from bot.errors import ConflictError, NotFoundError
+from bot.errors import ConfigError, ConflictError, NotFoundError
 from bot.months import Month
 from bot.settings import Settings, TopicSeed, load_settings
 from tests.fakes.llm_server import FakeLLMServer, running_llm_server
@@ -303,3 +303,15 @@ def test_llm_summaries_are_cached(
 
 def test_intro_wording() -> None:
     assert compose_intro([], 0) == "This month: no picks, out of 0 new papers."
+
+
+def test_a_configured_embedding_model_that_is_missing_is_a_clear_config_error(
+    db_url: str, session_factory: sessionmaker[Session], papers: list[Paper], tmp_path: Path
+) -> None:
+    settings = settings_for(db_url, embedding_model=str(tmp_path / "no-such-model"))
+    service = DigestService(lambda: UnitOfWork(session_factory), settings, clock=lambda: FIXED_NOW)
+    with pytest.raises(ConfigError) as info:
+        service.build(OCTOBER)
+    assert "no-such-model" in str(info.value) or "embedding" in str(info.value).lower()
+    with session_factory() as session:  # nothing was stored
+        assert session.scalar(select(func.count()).select_from(Digest)) == 0

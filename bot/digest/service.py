@@ -26,6 +26,7 @@ from bot.db.uow import UnitOfWork
 from bot.errors import ConflictError, NotFoundError
 from bot.months import Month
 from bot.ranking import rank_month
+from bot.ranking.embedding import load_embedder
 from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
 from bot.settings import Settings
 from bot.signals.store import latest_signals
@@ -129,6 +130,8 @@ class DigestService:
             max_per_topic=settings.max_per_topic,
             exclude_ids=self._shown_before(session, month),
             examples=self._examples(session, topics),
+            # Off unless TRENDS_EMBEDDING_MODEL is set (and weights.embedding > 0): see docs/ranking.md.
+            embedder=load_embedder(settings.embedding_model),
         )
         return selection, total
 
