@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Digest, DigestEntry, Paper
 from bot.digest.views import DigestView, EntryView, Links
@@ -78,3 +78,14 @@ def digest_view(month: str, papers: Sequence[Paper], status: str = "published") 
         picks=entries,
         others=(),
     )
+
+
+def published_month(session_factory: sessionmaker[Session], picks: int, month: str = "2026-10") -> DigestView:
+    """`picks` papers stored and published as the month's digest; returns the digest's view."""
+    with session_factory() as session:
+        papers = [make_paper(f"2610.{i:05d}", title=f"Paper {i}") for i in range(1, picks + 1)]
+        session.add_all(papers)
+        session.flush()
+        add_published_digest(session, month, papers)
+        session.commit()
+        return digest_view(month, papers)

@@ -15,7 +15,7 @@ from bot.delivery import DeliveryEngine, DeliveryError, Pacer
 from bot.digest.views import DigestView
 from bot.leases import LeaseStore
 from bot.subscriptions import SubscriptionService
-from tests.factories import add_published_digest, digest_view, make_paper
+from tests.factories import published_month
 from tests.fakes.posters import Crash, FakePlatform
 
 PICKS = 4  # parent + 4 replies = 5 posts per channel
@@ -30,13 +30,7 @@ def _engine(session_factory: sessionmaker[Session]) -> DeliveryEngine:
 
 
 def _setup(session_factory: sessionmaker[Session], channels: int = 1) -> DigestView:
-    with UnitOfWork(session_factory) as uow:
-        papers = [make_paper(f"2610.0000{i}", title=f"Paper {i}") for i in range(1, PICKS + 1)]
-        uow.session.add_all(papers)
-        uow.session.flush()
-        add_published_digest(uow.session, "2026-10", papers)
-        uow.commit()
-        view = digest_view("2026-10", papers)
+    view = published_month(session_factory, PICKS)
     subscriptions = SubscriptionService(session_factory)
     for i in range(channels):
         subscriptions.subscribe(Invocation("slack", "T1", f"C{i}", "U1"))

@@ -21,7 +21,7 @@ from bot.db.uow import UnitOfWork
 from bot.delivery import ChannelRef, DeliveryEngine, DeliveryError, Pacer, Posted
 from bot.digest.views import DigestView, EntryView
 from bot.subscriptions import SubscriptionService
-from tests.factories import add_published_digest, digest_view, make_paper
+from tests.factories import published_month
 from tests.fakes.discord_api import (
     BOT_USER,
     FORUM_CHANNEL_ID,
@@ -59,13 +59,7 @@ async def client(api: FakeDiscord) -> AsyncIterator[discord.Client]:
 
 
 def _setup(session_factory: sessionmaker[Session], channel_id: str, kind: str) -> DigestView:
-    with UnitOfWork(session_factory) as uow:
-        papers = [make_paper(f"2610.0000{i}", title=f"Paper {i}") for i in range(1, PICKS + 1)]
-        uow.session.add_all(papers)
-        uow.session.flush()
-        add_published_digest(uow.session, "2026-10", papers)
-        uow.commit()
-        view = digest_view("2026-10", papers)
+    view = published_month(session_factory, PICKS)
     first = view.picks[0]
     with_code = replace(first, links=replace(first.links, code="https://github.com/example/paper-1"))
     view = replace(view, picks=(with_code, *view.picks[1:]))

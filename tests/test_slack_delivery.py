@@ -21,7 +21,7 @@ from bot.delivery import ChannelRef, DeliveryEngine, Pacer, Posted
 from bot.digest.views import DigestView, EntryView
 from bot.settings import load_settings
 from bot.subscriptions import SubscriptionService
-from tests.factories import add_published_digest, digest_view, make_paper
+from tests.factories import digest_view, published_month
 from tests.fakes.posters import Crash
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
@@ -45,13 +45,7 @@ def _engine(session_factory: sessionmaker[Session]) -> DeliveryEngine:
 
 
 def _setup(session_factory: sessionmaker[Session]) -> DigestView:
-    with UnitOfWork(session_factory) as uow:
-        papers = [make_paper(f"2610.0000{i}", title=f"Paper {i}") for i in range(1, PICKS + 1)]
-        uow.session.add_all(papers)
-        uow.session.flush()
-        add_published_digest(uow.session, "2026-10", papers)
-        uow.commit()
-        view = digest_view("2026-10", papers)
+    view = published_month(session_factory, PICKS)
     SubscriptionService(session_factory).subscribe(Invocation("slack", "T0TRENDS1", CHANNEL, "U1"))
     return view
 

@@ -14,7 +14,6 @@ other way round, SQLite runs the full-text query once per paper row.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,8 +23,6 @@ from sqlalchemy.orm import Session
 from bot.db import fts
 from bot.db.fts import FtsQuery, SearchFilter, SearchHit
 from bot.db.models import UTCDateTime
-
-_PARAM = re.compile(r":(q_\w+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,47 +34,20 @@ class _Match:
     params: dict[str, object]
 
 
-def _prefixed(sql: str, prefix: str) -> str:
-    return _PARAM.sub(lambda m: f":{prefix}{m.group(1)}", sql)
-
-
 def _match(dialect: str, variants: Sequence[FtsQuery]) -> _Match | None:
-    live = [v for v in variants if not v.is_empty]
-    if not live:
-        return None
     if dialect == "sqlite":
-        expressions = [e for e in (fts.sqlite_match_expression(v) for v in live) if e]
-        if not expressions:
+        expression = fts.sqlite_any_expression(variants)
+        if not expression:
             return None
-        match = expressions[0] if len(expressions) == 1 else " OR ".join(f"({e})" for e in expressions)
         table = fts.FTS_TABLE
         return _Match(
             from_sql=f"{table} CROSS JOIN papers p ON p.id = {table}.rowid",
             where_sql=f"{table} MATCH :match",
-            params={"match": match},
+            params={"match": expression},
         )
     if dialect == "postgresql":
-        alternatives: list[str] = []
-        params: dict[str, object] = {}
-        for index, variant in enumerate(live):
-            parts, excluded, variant_params = fts.postgres_parts(variant)
-            if not parts:
-                continue
-            expression = " && ".join(f"({part})" for part in parts)
-            if excluded:
-                expression = f"({expression}) && !!({' || '.join(excluded)})"
-            # Every variant names its parameters q_*; prefix them so the OR-ed variants don't collide.
-            alternatives.append(f"({_prefixed(expression, f'v{index}_')})")
-            params.update({f"v{index}_{name}": value for name, value in variant_params.items()})
-        if not alternatives:
-            return None
-        where = "p.search_vector @@ (" + " || ".join(alternatives) + ")"
-        # Author names must match in the authors (label B), as fts.search requires; variants share them.
-        author_parts, _, author_params = fts.postgres_parts(FtsQuery(authors=live[0].authors))
-        for part in author_parts:
-            where += f" AND ts_filter(p.search_vector, '{{b}}') @@ {_prefixed(part, 'a_')}"
-        params.update({f"a_{name}": value for name, value in author_params.items()})
-        return _Match(from_sql="papers p", where_sql=where, params=params)
+        condition, params = fts.postgres_any_condition(variants)
+        return _Match(from_sql="papers p", where_sql=condition, params=dict(params)) if condition else None
     raise RuntimeError(f"full-text search is not supported on {dialect}")  # pragma: no cover
 
 
@@ -125,22 +95,11 @@ def ranked_matches(
 ) -> list[SearchHit]:
     """Best matches of any variant first (ties: newest first), through `fts.search`.
 
-    Several variants (a `topic:` query) are searched one by one and merged by their best score; a
-    paper matching several alternatives is listed once. Scores of one engine are comparable across
-    variants because they come from the same ranking function.
+    A paper matching several variants (the alternatives of a `topic:`) is listed once, with its best
+    score; scores of one engine are comparable across variants (the same ranking function).
     """
     filters = SearchFilter(since=since, until=until, paper_ids=paper_ids)
-    if len(variants) == 1:
-        return fts.search(session, variants[0], filters=filters, limit=limit, offset=offset)
-    if limit <= 0:
-        return []
-    best: dict[int, SearchHit] = {}
-    for variant in variants:
-        for hit in fts.search(session, variant, filters=filters, limit=offset + limit):
-            if hit.paper_id not in best or hit.score > best[hit.paper_id].score:
-                best[hit.paper_id] = hit
-    ordered = sorted(best.values(), key=lambda hit: (-hit.score, -hit.paper_id))
-    return ordered[offset : offset + limit]
+    return fts.search(session, variants, filters=filters, limit=limit, offset=offset)
 
 
 def monthly_counts(

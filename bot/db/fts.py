@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -290,6 +292,46 @@ def postgres_query_sql(query: FtsQuery) -> tuple[str, str, str, str, dict[str, s
     return subquery, f"({score})", "q.title_query" if textual else "", " AND ".join(conditions), params
 
 
+def sqlite_any_expression(variants: Sequence[FtsQuery]) -> str:
+    """The FTS5 MATCH string for "any of these queries" ('' when none asks anything)."""
+    expressions = [e for e in (sqlite_match_expression(v) for v in variants) if e]
+    return expressions[0] if len(expressions) == 1 else " OR ".join(f"({e})" for e in expressions)
+
+
+def postgres_any_condition(variants: Sequence[FtsQuery]) -> tuple[str, dict[str, str]]:
+    """A condition on `papers p` for "any of these queries" and its parameters ('' when none asks).
+
+    Each query's parameters are prefixed (`v0_`, `v1_`, …) so the OR-ed queries don't collide.
+    Author names must match in the authors (label B), as `search` requires; the queries of one
+    search share them (they come from one `author:` list).
+    """
+    alternatives: list[str] = []
+    params: dict[str, str] = {}
+    live = [v for v in variants if not v.is_empty]
+    for index, variant in enumerate(live):
+        parts, excluded, variant_params = postgres_parts(variant)
+        expression = " && ".join(f"({part})" for part in parts)
+        if excluded:
+            expression = f"({expression}) && !!({' || '.join(excluded)})"
+        alternatives.append(f"({_prefixed(expression, f'v{index}_')})")
+        params.update({f"v{index}_{name}": value for name, value in variant_params.items()})
+    if not alternatives:
+        return "", {}
+    condition = "p.search_vector @@ (" + " || ".join(alternatives) + ")"
+    author_parts, _, author_params = postgres_parts(FtsQuery(authors=live[0].authors))
+    for part in author_parts:
+        condition += f" AND ts_filter(p.search_vector, '{{b}}') @@ {_prefixed(part, 'a_')}"
+    params.update({f"a_{name}": value for name, value in author_params.items()})
+    return condition, params
+
+
+_PARAM = re.compile(r":(q_\w+)")
+
+
+def _prefixed(sql: str, prefix: str) -> str:
+    return _PARAM.sub(lambda m: f":{prefix}{m.group(1)}", sql)
+
+
 # psycopg prepares a statement once its text has run five times on a connection, and PostgreSQL may
 # then switch to a generic plan that cannot see the query words: it assumes every tsquery matches
 # 0.5% of papers and may pick, for a rare phrase, a walk down the primary key that reads the whole
@@ -352,15 +394,38 @@ def _ranked(inner: str) -> str:
     )
 
 
+def _hits(session: Session, inner: str, where: _Filters, params: dict[str, Any]) -> list[SearchHit]:
+    statement = _statement(_ranked(inner), where).columns(
+        id=Integer(), score=Float(), submitted_at=UTCDateTime()
+    )
+    return [SearchHit(int(row[0]), float(row[1]), row[2]) for row in session.execute(statement, params)]
+
+
+def _best_of(hits: list[SearchHit], limit: int, offset: int) -> list[SearchHit]:
+    """Each paper once, with its best score, in the order of `_ranked`."""
+    best: dict[int, SearchHit] = {}
+    for hit in hits:
+        if hit.paper_id not in best or hit.score > best[hit.paper_id].score:
+            best[hit.paper_id] = hit
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    ordered = sorted(
+        best.values(), key=lambda h: (h.score, h.submitted_at or oldest, h.paper_id), reverse=True
+    )
+    return ordered[offset : offset + limit]
+
+
 def search(
     session: Session,
-    query: FtsQuery,
+    query: FtsQuery | Sequence[FtsQuery],
     *,
     filters: SearchFilter | None = None,
     limit: int = 20,
     offset: int = 0,
 ) -> list[SearchHit]:
     """Best matches first (ties: newest first, then highest id). An empty query returns [].
+
+    Several queries are alternatives (a `topic:` search): a paper matching any of them is found
+    once, with the score of the best one it matches.
 
     Ranking, the same rule on both engines so they agree on the top results:
     1. papers whose title holds every word and phrase come first (the "title tier"), and among
@@ -373,38 +438,30 @@ def search(
     common word ("model": half the archive) costs seconds on either engine; the newest few hundred
     hold what a chat answer shows, and smaller result sets are ranked whole.
     """
-    query = _checked(query)
+    queries = [query] if isinstance(query, FtsQuery) else list(query)
+    variants = list(dict.fromkeys(_checked(q) for q in queries if not q.is_empty))
     limit = min(limit, MAX_LIMIT)
     offset = min(max(offset, 0), MAX_OFFSET)
     filters = filters or SearchFilter()
-    if query.is_empty or limit <= 0 or (filters.paper_ids is not None and not filters.paper_ids):
+    if not variants or limit <= 0 or (filters.paper_ids is not None and not filters.paper_ids):
         return []
     where = _filters_sql(filters)
-    params: dict[str, Any] = {**where.params, "limit": limit, "offset": offset}
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        sql = _sqlite_ranking(session, query, where, params)
-    elif dialect == "postgresql":
-        sql = _postgres_ranking(session, query, where, params)
-    else:  # pragma: no cover - only the two supported engines exist
-        raise RuntimeError(f"full-text search is not supported on {dialect}")
-    if sql is None:
-        return []
-    statement = _statement(sql, where).columns(id=Integer(), score=Float(), submitted_at=UTCDateTime())
-    rows = session.execute(statement, params).all()
-    return [SearchHit(int(row[0]), float(row[1]), row[2]) for row in rows]
+        return _sqlite_search(session, variants, where, limit, offset)
+    if dialect == "postgresql":
+        return _postgres_search(session, variants, where, limit, offset)
+    raise RuntimeError(f"full-text search is not supported on {dialect}")  # pragma: no cover
 
 
-def _sqlite_ranking(session: Session, query: FtsQuery, where: _Filters, params: dict[str, Any]) -> str | None:
-    """The ranking statement over FTS5 (None if nothing matches); fills `params`.
-
-    FTS5 walks its matches newest (highest rowid) first at no cost, so the candidates are simply the
-    matches from the RANK_CANDIDATES-th newest on.
-    """
+def _sqlite_search(
+    session: Session, variants: list[FtsQuery], where: _Filters, limit: int, offset: int
+) -> list[SearchHit]:
+    """FTS5 walks its matches newest (highest rowid) first at no cost, so the candidates are simply
+    the matches from the RANK_CANDIDATES-th newest on; each variant then ranks its own matches."""
     table = FTS_TABLE
     row_id = f"{table}.rowid"
-    params["match"] = sqlite_match_expression(query)
-    params["title_match"] = sqlite_title_expression(query)
+    params: dict[str, Any] = {**where.params, "match": sqlite_any_expression(variants)}
     # CROSS JOIN makes SQLite drive from the FTS index; the other order would run the full-text
     # query once per paper row (seconds instead of milliseconds).
     joined = f"{table} CROSS JOIN papers p ON p.id = {row_id}"
@@ -429,55 +486,78 @@ def _sqlite_ranking(session: Session, query: FtsQuery, where: _Filters, params: 
         f"ORDER BY {row_id} DESC LIMIT :candidates"
     )
     cutoff = session.execute(
-        _statement(f"SELECT min(id) FROM ({newest}) newest", where),
-        {**params, "candidates": RANK_CANDIDATES},
+        _statement(f"SELECT min(id) FROM ({newest}) newest", where), {**params, "candidates": RANK_CANDIDATES}
     ).scalar()
     if cutoff is None:
-        return None
+        return []
     params["min_id"] = int(cutoff)
     conditions.append(f"{row_id} >= :min_id")
-    if query.words or query.phrases:
-        w = SQLITE_BM25_WEIGHTS
-        in_title = (
-            f"(p.id IN (SELECT rowid FROM {table} WHERE {table} MATCH :title_match AND rowid >= :min_id))"
+    found: list[SearchHit] = []
+    for variant in variants:
+        if len(variants) > 1:
+            params.update(match=sqlite_match_expression(variant), limit=offset + limit, offset=0)
+        else:
+            params.update(limit=limit, offset=offset)
+        params["title_match"] = sqlite_title_expression(variant)
+        if variant.words or variant.phrases:
+            w = SQLITE_BM25_WEIGHTS
+            in_title = (
+                f"(p.id IN (SELECT rowid FROM {table} WHERE {table} MATCH :title_match AND rowid >= :min_id))"
+            )
+            # bm25() is negative in FTS5 (more negative = better).
+            fine = f"-bm25({table}, {w.title}, {w.abstract}, {w.authors})"
+        else:
+            in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
+        inner = (
+            f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {_focus('min')} AS focus, {fine} AS fine "
+            f"FROM {joined} WHERE {' AND '.join(conditions)}"
         )
-        # bm25() is negative in FTS5 (more negative = better).
-        fine = f"-bm25({table}, {w.title}, {w.abstract}, {w.authors})"
-    else:
-        in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
-    return _ranked(
-        f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {_focus('min')} AS focus, {fine} AS fine "
-        f"FROM {joined} WHERE {' AND '.join(conditions)}"
-    )
+        found += _hits(session, inner, where, params)
+    return found if len(variants) == 1 else _best_of(found, limit, offset)
 
 
-def _postgres_ranking(
-    session: Session, query: FtsQuery, where: _Filters, params: dict[str, Any]
-) -> str | None:
-    """The ranking statement over the tsvector column (None if nothing matches); fills `params`."""
-    subquery, fine, title_query, condition, tsparams = postgres_query_sql(query)
-    params.update(tsparams)
-    conditions = ["p.search_vector @@ q.query", *(f"p.{clause}" for clause in where.dated)]
+def _postgres_search(
+    session: Session, variants: list[FtsQuery], where: _Filters, limit: int, offset: int
+) -> list[SearchHit]:
+    """Candidates through the GIN index (`_postgres_candidates`); each variant ranks its matches."""
+    params: dict[str, Any] = dict(where.params)
+    filtered = [f"p.{clause}" for clause in where.dated]
     if where.id_list:
-        conditions.append(f"p.id IN ({where.id_list})")
-    if condition:
-        conditions.append(condition)
-    candidates = _postgres_candidates(
-        session, f"SELECT p.id FROM papers p, {subquery} WHERE {' AND '.join(conditions)}", where, params
-    )
-    if not candidates:
-        return None
-    # As array text: psycopg's dumper of a Python list costs more than the whole ranking query.
-    params["candidate_ids"] = "{" + ",".join(str(int(i)) for i in candidates) + "}"
-    if query.words or query.phrases:
-        in_title = f"(CASE WHEN ts_filter(p.search_vector, '{{a}}') @@ {title_query} THEN 1 ELSE 0 END)"
+        filtered.append(f"p.id IN ({where.id_list})")
+    if len(variants) == 1:
+        subquery, _, _, condition, tsparams = postgres_query_sql(variants[0])
+        conditions = ["p.search_vector @@ q.query", *filtered, *([condition] if condition else [])]
+        matching = f"SELECT p.id FROM papers p, {subquery} WHERE {' AND '.join(conditions)}"
     else:
-        in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
-    # OFFSET 0 keeps the subquery whole, so each row's ts_rank is computed once, not once per use.
-    return _ranked(
-        f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {_focus('least')} AS focus, {fine} AS fine "
-        f"FROM papers p, {subquery} WHERE p.id = ANY(CAST(:candidate_ids AS integer[])) OFFSET 0"
-    )
+        any_match, tsparams = postgres_any_condition(variants)
+        matching = f"SELECT p.id FROM papers p WHERE {' AND '.join([any_match, *filtered])}"
+    params.update(tsparams)
+    candidates = _postgres_candidates(session, matching, where, params)
+    if not candidates:
+        return []
+    # As array text: psycopg's dumper of a Python list costs more than the whole ranking query.
+    ids = "{" + ",".join(str(int(i)) for i in candidates) + "}"
+    found: list[SearchHit] = []
+    for variant in variants:
+        subquery, fine, title_query, condition, tsparams = postgres_query_sql(variant)
+        values: dict[str, Any] = {"candidate_ids": ids, **tsparams}
+        conditions = ["p.id = ANY(CAST(:candidate_ids AS integer[]))"]
+        if len(variants) > 1:  # a candidate may match another variant only
+            conditions += ["p.search_vector @@ q.query", *([condition] if condition else [])]
+            values.update(limit=offset + limit, offset=0)
+        else:
+            values.update(limit=limit, offset=offset)
+        if variant.words or variant.phrases:
+            in_title = f"(CASE WHEN ts_filter(p.search_vector, '{{a}}') @@ {title_query} THEN 1 ELSE 0 END)"
+        else:
+            in_title, fine = "0", "0"  # only author names asked: all matches alike, newest first
+        # OFFSET 0 keeps the subquery whole, so each row's ts_rank is computed once, not once per use.
+        inner = (
+            f"SELECT p.id, p.submitted_at, {in_title} AS in_title, {_focus('least')} AS focus, "
+            f"{fine} AS fine FROM papers p, {subquery} WHERE {' AND '.join(conditions)} OFFSET 0"
+        )
+        found += _hits(session, inner, where, values)
+    return found if len(variants) == 1 else _best_of(found, limit, offset)
 
 
 def _postgres_candidates(
