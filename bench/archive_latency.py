@@ -9,6 +9,11 @@ prints p50/p95. Targets: search p95 ≤ 50 ms, trend data ≤ 100 ms, chart rend
 A second part times `trending` on a month of --trending-month papers (default 25,000) against three
 previous months of the same size (SQLite), the size the emerging-terms code must cope with.
 
+Wall times depend on what else the machine runs, so each line also gives CPU time (this process plus,
+when PostgreSQL runs on this machine, its backend; see `bench.search_latency.CpuClock`) and the load
+average. Chart rendering is timed once cold (importing matplotlib, building its font cache in memory)
+and then steady, as a long-running bot renders it.
+
     python bench/archive_latency.py [--papers 100000] [--pg-url URL] [--skip-trending]
 """
 
@@ -32,6 +37,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._corpus import CorpusPaper, load_pool, paper_rows, synthetic_papers
+from bench.search_latency import CpuClock, load_average
 from bot.archive.service import ArchiveService
 from bot.archive.trend import render_trend_png
 from bot.db import migrations
@@ -130,54 +136,81 @@ def load(url: str, papers: Sequence[CorpusPaper], digests: int) -> None:
     engine.dispose()
 
 
-def timed(func: Callable[[], object], repeat: int) -> list[float]:
+def timed(
+    func: Callable[[], object], repeat: int, clock: Callable[[], float]
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of `repeat` calls after one warm-up call."""
     func()  # warm-up (connection pool, caches, lazy imports)
-    samples = []
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        cpu_started, started = clock(), time.perf_counter()
         func()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        walls.append((time.perf_counter() - started) * 1000)
+        cpus.append((clock() - cpu_started) * 1000)
+    return walls, cpus
 
 
-def report(label: str, samples: list[float], target: float | None = None) -> None:
+def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    verdict = "" if target is None else ("  OK" if p95 <= target else f"  OVER {target:g} ms")
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def report(label: str, samples: tuple[list[float], list[float]], target: float | None = None) -> None:
+    walls, cpus = samples
+    verdict = "" if target is None else ("  OK" if p95(walls) <= target else f"  OVER {target:g} ms")
     print(
-        f"  {label:<34} n={len(samples):<4} p50={statistics.median(samples):7.1f} ms  "
-        f"p95={p95:7.1f} ms  max={ordered[-1]:7.1f} ms{verdict}"
+        f"  {label:<31} n={len(walls):<4} p50={statistics.median(walls):7.1f} ms  "
+        f"p95={p95(walls):7.1f} ms  max={max(walls):7.1f} ms{verdict}"
     )
+    print(f"  {'':<31} CPU p50={statistics.median(cpus):7.1f} ms  p95={p95(cpus):7.1f} ms")
+
+
+def merged(*samples: tuple[list[float], list[float]]) -> tuple[list[float], list[float]]:
+    return [w for s in samples for w in s[0]], [c for s in samples for c in s[1]]
 
 
 def bench_engine(name: str, url: str, repeat: int) -> None:
     engine = make_engine(url)
+    clock = CpuClock(engine)
     service = ArchiveService(make_session_factory(engine))
-    print(f"\n{name}:")
-    search_all: list[float] = []
-    for query in QUERIES:
-        search_all += timed(lambda q=query: service.search(q), repeat)
-    report("search (page 1, 20 queries)", search_all, 50)
-    page3: list[float] = []
-    for query in QUERIES[:5]:
-        page3 += timed(lambda q=query: service.search(q, page=3), repeat)
-    report("search (page 3)", page3, 50)
-    trend_all: list[float] = []
-    for query in TREND_QUERIES:
-        trend_all += timed(lambda q=query: service.trend(q), repeat)
-    report("trend data (12 months)", trend_all, 100)
+    print(f"\n{name} (load average {load_average()}):")
+    report(
+        "search (page 1, 20 queries)",
+        merged(*(timed(lambda q=query: service.search(q), repeat, clock) for query in QUERIES)),
+        50,
+    )
+    report(
+        "search (page 3)",
+        merged(*(timed(lambda q=query: service.search(q, page=3), repeat, clock) for query in QUERIES[:5])),
+        50,
+    )
+    report(
+        "trend data (12 months)",
+        merged(*(timed(lambda q=query: service.trend(q), repeat, clock) for query in TREND_QUERIES)),
+        100,
+    )
     view = service.trend("large language models")
-    start = time.perf_counter()
+    fresh = "matplotlib" not in sys.modules
+    cpu_started, started = time.process_time(), time.perf_counter()
     render_trend_png(view)
-    print(f"  chart, first call (imports matplotlib): {(time.perf_counter() - start) * 1000:.0f} ms")
-    report("chart rendering (800x400 PNG)", timed(lambda: render_trend_png(view), max(repeat, 10)), 300)
-    report("issues list + latest issue", timed(lambda: (service.list_issues(), service.issue()), repeat))
-    start = time.perf_counter()
+    wall, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu_started) * 1000
+    print(f"  chart, first call{' (imports matplotlib)' if fresh else ''}: {wall:.0f} ms (CPU {cpu:.0f} ms)")
+    report(
+        "chart rendering (800x400 PNG)",
+        timed(lambda: render_trend_png(view), max(repeat, 10), time.process_time),
+        300,
+    )
+    report(
+        "issues list + latest issue", timed(lambda: (service.list_issues(), service.issue()), repeat, clock)
+    )
+    cpu_started, started = clock(), time.perf_counter()
     trending = service.trending()
     print(
         f"  trending {trending.month} ({trending.papers} papers vs {trending.previous_papers}): "
-        f"{(time.perf_counter() - start) * 1000:.0f} ms; top: {', '.join(t.term for t in trending.terms[:6])}"
+        f"{(time.perf_counter() - started) * 1000:.0f} ms (CPU {(clock() - cpu_started) * 1000:.0f} ms); "
+        f"top: {', '.join(t.term for t in trending.terms[:6])}"
     )
+    print(f"  (load average after: {load_average()})")
     engine.dispose()
 
 
@@ -192,20 +225,19 @@ def bench_trending(month_papers: int, workdir: Path) -> None:
     print(f"\ntrending on SQLite, {month_papers} papers/month (loaded in {time.perf_counter() - t0:.0f} s):")
     engine = make_engine(url)
     service = ArchiveService(make_session_factory(engine))
-    for sample_size in (20_000, 10_000):
-        from bot.archive import trending as trending_module
+    from bot.archive import trending as trending_module
 
-        with engine.connect():
-            pass
-        start = time.perf_counter()
+    for sample_size in (trending_module.DEFAULT_SAMPLE_SIZE, 2 * trending_module.DEFAULT_SAMPLE_SIZE):
+        cpu_started, started = time.process_time(), time.perf_counter()
         with service._uow() as uow:
             view = trending_module.emerging_terms(uow.session, "2025-10", sample_size=sample_size)
-        elapsed = time.perf_counter() - start
+        wall, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu_started) * 1000
         print(
-            f"  sample_size={sample_size}: {elapsed * 1000:.0f} ms "
-            f"({view.papers} vs {view.previous_papers} papers,"
-            f" sampled={view.sampled}); top: {', '.join(t.term for t in view.terms[:6])}"
+            f"  sample_size={sample_size}: {wall:.0f} ms (CPU {cpu:.0f} ms; {view.papers} vs "
+            f"{view.previous_papers} papers, sampled={view.sampled}); "
+            f"top: {', '.join(t.term for t in view.terms[:6])}"
         )
+    print(f"  (load average {load_average()})")
     engine.dispose()
 
 

@@ -7,6 +7,10 @@ a SQLite file in a temporary directory and into a throwaway PostgreSQL database 
 of --pg-url, default $TRENDS_TEST_DATABASE_URL, dropped afterwards), then runs the same ~200 queries
 (single words, multi-word, phrases, rare and very common words, author names; a third with a month
 filter) through `bot.db.fts.search` with limit 10 and prints p50/p95/p99 per engine. Goal: p95 ≤ 50 ms.
+
+Wall times depend on what else the machine runs, so CPU time is printed too: this process's
+(`time.process_time`) plus, when the PostgreSQL server runs on this machine, its backend's (read from
+/proc), and the load average before and after.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 
 from bench._corpus import CorpusPaper, paper_rows, synthetic_papers
@@ -78,6 +83,47 @@ def load(engine: Engine, papers: Sequence[CorpusPaper]) -> float:
     return time.perf_counter() - started
 
 
+class CpuClock:
+    """CPU seconds used so far by this process and by the engine's PostgreSQL backends.
+
+    A backend's time is read from /proc/<pid>/schedstat, so it counts only when the server runs on
+    this machine (otherwise `server_visible` is False and only this process is counted).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.backends: set[int] = set()
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "checkout", self._remember_backend)
+
+    def _remember_backend(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if "backend_pid" not in record.info:  # pooled connections may predate this clock
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT pg_backend_pid()")
+            record.info["backend_pid"] = int(cursor.fetchone()[0])
+            cursor.close()
+        self.backends.add(record.info["backend_pid"])
+
+    def server_seconds(self) -> float:
+        total = 0.0
+        for pid in self.backends:
+            try:
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
+    @property
+    def server_visible(self) -> bool:
+        return any(Path(f"/proc/{pid}/schedstat").exists() for pid in self.backends)
+
+    def __call__(self) -> float:
+        return time.process_time() + self.server_seconds()
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def month_window(rng: random.Random) -> SearchFilter:
     year, month = rng.choice([(2024, m) for m in range(1, 13)] + [(2025, m) for m in range(1, 13)])
     since = dt.datetime(year, month, 1, tzinfo=dt.UTC)
@@ -87,23 +133,28 @@ def month_window(rng: random.Random) -> SearchFilter:
 
 def measure(
     engine: Engine, queries: Sequence[tuple[str, bool]]
-) -> tuple[list[float], list[tuple[float, str]]]:
+) -> tuple[list[float], list[float], list[str]]:
+    """Wall and CPU milliseconds per query (in order), and the queries as labelled in reports."""
+    clock = CpuClock(engine)
     factory = make_session_factory(engine)
     rng = random.Random(11)
     windows = [month_window(rng) for _ in queries]
-    timings: list[float] = []
-    slowest: list[tuple[float, str]] = []
+    walls: list[float] = []
+    cpus: list[float] = []
+    labels: list[str] = []
     with factory() as session:
         for text_query, _ in queries[:20]:  # warm caches and the connection
             search(session, parse_text_query(text_query), limit=10)
         for (text_query, filtered), window in zip(queries, windows, strict=True):
             parsed = parse_text_query(text_query)
-            started = time.perf_counter()
+            cpu_started, started = clock(), time.perf_counter()
             search(session, parsed, filters=window if filtered else None, limit=10)
-            elapsed = (time.perf_counter() - started) * 1000
-            timings.append(elapsed)
-            slowest.append((elapsed, text_query + (" [month]" if filtered else "")))
-    return timings, sorted(slowest, reverse=True)[:5]
+            walls.append((time.perf_counter() - started) * 1000)
+            cpus.append((clock() - cpu_started) * 1000)
+            labels.append(text_query + (" [month]" if filtered else ""))
+    if engine.dialect.name == "postgresql" and not clock.server_visible:
+        print("    (the PostgreSQL server is not on this machine: CPU is this process only)")
+    return walls, cpus, labels
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -111,14 +162,20 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def report(name: str, load_seconds: float, timings: list[float], slowest: list[tuple[float, str]]) -> None:
+def report(name: str, load_seconds: float, walls: list[float], cpus: list[float], labels: list[str]) -> None:
     print(
-        f"{name:<11} load {load_seconds:6.1f}s  queries {len(timings)}  "
-        f"p50 {percentile(timings, 0.50):6.1f} ms  p95 {percentile(timings, 0.95):6.1f} ms  "
-        f"p99 {percentile(timings, 0.99):6.1f} ms  mean {statistics.fmean(timings):6.1f} ms"
+        f"{name:<11} load {load_seconds:6.1f}s  queries {len(walls)}  "
+        f"p50 {percentile(walls, 0.50):6.1f} ms  p95 {percentile(walls, 0.95):6.1f} ms  "
+        f"p99 {percentile(walls, 0.99):6.1f} ms  mean {statistics.fmean(walls):6.1f} ms"
     )
-    for elapsed, query in slowest:
-        print(f"    {elapsed:7.1f} ms  {query}")
+    print(
+        f"{'':<11} CPU (client + server): p50 {percentile(cpus, 0.50):6.1f} ms  "
+        f"p95 {percentile(cpus, 0.95):6.1f} ms  mean {statistics.fmean(cpus):6.1f} ms  "
+        f"(load average {load_average()})"
+    )
+    slowest = sorted(zip(walls, cpus, labels, strict=True), reverse=True)[:5]
+    for wall, cpu, label in slowest:
+        print(f"    {wall:7.1f} ms (CPU {cpu:6.1f} ms)  {label}")
 
 
 def main() -> None:
@@ -131,6 +188,7 @@ def main() -> None:
     papers = list(synthetic_papers(args.papers))
     queries = build_queries(papers, args.queries)
     print(f"{len(papers):,} papers, {len(queries)} queries (limit 10, a third with a month filter)")
+    print(f"load average {load_average()} on {os.cpu_count()} CPUs")
 
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")

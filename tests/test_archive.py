@@ -8,6 +8,7 @@ import struct
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.archive import matching
 from bot.archive.service import ArchiveService
 from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, Subscription, Topic
 from bot.errors import NotFoundError, ValidationError
@@ -210,6 +211,19 @@ def test_trend_counts_months_and_change(service: ArchiveService) -> None:
     assert [p.count for p in topic.points] == [9, 10]
     with pytest.raises(ValidationError):
         service.trend("video", end_month="October")
+
+
+@pytest.mark.parametrize("reads_each_match", [True, False])
+def test_trend_counts_agree_whichever_way_sqlite_counts(
+    service: ArchiveService, monkeypatch: pytest.MonkeyPatch, reads_each_match: bool
+) -> None:
+    # SQLite either reads each match's paper row or lists the window's papers first, by cost; both
+    # must count the same (PostgreSQL has one way and runs the same assertions).
+    monkeypatch.setattr(matching, "_sqlite_reads_each_match", lambda *args: reads_each_match)
+    assert [p.count for p in service.trend("video diffusion", months=6).points] == [5, 6, 7, 8, 9, 10]
+    assert [p.count for p in service.trend("graph -video", months=3).points] == [5, 5, 5]
+    assert [p.count for p in service.trend("topic:generative-video", months=2).points] == [9, 10]
+    assert [p.total for p in service.trend("nothing matches this", months=2).points] == [14, 15]
 
 
 def test_trend_chart_is_an_800_by_400_png(service: ArchiveService) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.archive import trending
 from bot.archive.service import ArchiveService
 from tests.factories import make_paper
 
@@ -72,3 +76,45 @@ def test_trending_with_no_history_says_so(sqlite_url: str) -> None:
     assert view.terms == ()
     assert "to compare with" in view.message
     engine.dispose()
+
+
+def test_sample_spreads_over_the_months_when_ids_take_turns(sqlite_url: str) -> None:
+    # Papers stored month by month in turn (ids 1, 5, 9… in July; 2, 6, 10… in August; …): a sample
+    # of "every 4th id" would hold one month only and leave nothing to compare with.
+    from bot.db.engine import make_engine, make_session_factory
+
+    engine = make_engine(sqlite_url)
+    session_factory: sessionmaker[Session] = make_session_factory(engine)
+    with session_factory() as session:
+        for n in range(240):
+            month = 7 + n % 4
+            title = "Speculative decoding" if month == 10 and n % 3 else "Graph networks"
+            day = 1 + (n // 4) % 27
+            session.add(
+                make_paper(
+                    f"2607.{n:05d}",
+                    f"{title} {n}",
+                    "Plain text.",
+                    submitted=dt.datetime(2026, month, day, tzinfo=dt.UTC),
+                )
+            )
+        session.commit()
+    with session_factory() as session:
+        view = trending.emerging_terms(session, "2026-10", lookback=3, sample_size=15, min_support=3)
+    assert view.sampled
+    assert (view.papers, view.previous_papers) == (60, 180)
+    assert view.message == ""
+    assert view.terms[0].term in {"speculative decoding", "speculative", "decoding"}
+    engine.dispose()
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(blacklist_characters="\x01\x02")))
+def test_punctuation_breaks_match_the_pattern(text: str) -> None:
+    # The fast numpy classification must give the tokens of the regular expression it replaces
+    # (a run of punctuation may give several breaks instead of one: breaks never join n-grams).
+    def collapsed(words: list[str]) -> list[str]:
+        return [word for word, _ in itertools.groupby(words)]
+
+    expected = trending._PUNCTUATION.sub(f" {trending._BREAK} ", text).split()
+    assert collapsed(trending._break_punctuation(text).split()) == collapsed(expected)

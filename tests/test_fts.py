@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import fts
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.fts import FtsQuery, SearchFilter, search
 from bot.db.models import Paper
@@ -309,3 +310,74 @@ def test_month_filter_same_on_both_engines(
     ]
     assert results[0]
     assert set(results[0]) == set(results[1])
+
+
+# --- bounded candidate sets (the speed-ups must not change what is found) -------------------
+
+
+def newest_matches_ranked(
+    factory: sessionmaker[Session], text: str, count: int, **filters: object
+) -> list[int]:
+    """The reference: rank exactly the `count` newest matches (found with no candidate bound)."""
+    every = top(factory, text, limit=1000, filters=SearchFilter(**filters))  # type: ignore[arg-type]
+    newest = frozenset(sorted(every, reverse=True)[:count])
+    if not newest:
+        return []
+    return top(factory, text, limit=1000, filters=SearchFilter(paper_ids=newest, **filters))  # type: ignore[arg-type]
+
+
+CANDIDATE_QUERIES = ["language", "model", "learning", '"language models"', "reasoning agents", "Radu"]
+
+
+@pytest.mark.parametrize("window", [7, 40])
+def test_only_the_newest_matches_are_ranked(
+    sample_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    # Small bounds on 200 papers reach every path: dense and sparse id ranges, the rest of the
+    # matches, the per-match and set-of-ids date checks.
+    month = {
+        "since": dt.datetime(2025, 4, 10, tzinfo=dt.UTC),
+        "until": dt.datetime(2025, 4, 20, tzinfo=dt.UTC),
+    }
+    expected = {
+        (text, dated): newest_matches_ranked(sample_factory, text, 12, **(month if dated else {}))
+        for text in CANDIDATE_QUERIES
+        for dated in (False, True)
+    }
+    monkeypatch.setattr(fts, "RANK_CANDIDATES", 12)
+    monkeypatch.setattr(fts, "RECENT_WINDOW_IDS", window)
+    for date_set_max in (0, 10_000):
+        monkeypatch.setattr(fts, "SQLITE_DATE_SET_MAX", date_set_max)
+        for (text, dated), ranked in expected.items():
+            found = top(sample_factory, text, limit=1000, filters=SearchFilter(**(month if dated else {})))  # type: ignore[arg-type]
+            assert found == ranked, (text, dated, date_set_max)
+            assert len(found) <= 12
+    assert any(len(ranked) == 12 for ranked in expected.values())  # the bound was reached
+
+
+def test_alternatives_find_each_paper_once_with_its_best_score(sample_factory: sessionmaker[Session]) -> None:
+    variants = [parse_text_query(text) for text in ("diffusion", '"language models"', "reasoning")]
+    with sample_factory() as session:
+        alone = [search(session, variant, limit=1000) for variant in variants]
+        together = search(session, variants, limit=1000)
+        paged = search(session, variants, limit=7, offset=3)
+    best: dict[int, float] = {}
+    for hits in alone:
+        for hit in hits:
+            best[hit.paper_id] = max(hit.score, best.get(hit.paper_id, float("-inf")))
+    assert {hit.paper_id: hit.score for hit in together} == pytest.approx(best)
+    assert len(together) == len(best) > 20
+    assert [hit.score for hit in together] == sorted((hit.score for hit in together), reverse=True)
+    assert paged == together[3:10]
+    assert all(hit.submitted_at is not None and hit.submitted_at.tzinfo is not None for hit in together)
+
+
+def test_hits_carry_the_submission_time(sample_factory: sessionmaker[Session]) -> None:
+    with sample_factory() as session:
+        hits = search(session, parse_text_query("language"), limit=50)
+        dates = {
+            p.id: p.submitted_at
+            for p in session.query(Paper).filter(Paper.id.in_([h.paper_id for h in hits]))
+        }
+    assert hits
+    assert all(hit.submitted_at == dates[hit.paper_id] for hit in hits)

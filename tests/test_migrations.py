@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from bot.textquery import parse_text_query
 from tests.conftest import PG_URL_ENV, PostgresDatabases
 
 NOW = dt.datetime(2026, 10, 5, 12, tzinfo=dt.UTC)
+SAMPLE = Path(__file__).parent / "data" / "papers-2025-04-sample.jsonl.gz"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -258,3 +261,43 @@ def test_env_restores_triggers_and_keeps_child_rows_after_a_batch_migration(
     assert len(found(engine, "capybara")) == 1  # written while the triggers were gone, indexed now
     assert_index_in_sync(engine, "992")
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_paper_rows_whole(pg_databases: PostgresDatabases | None) -> None:
+    # Revision 0005: a paper's search vector is compressed in its row instead of being moved to the
+    # TOAST table (every full-text test of a row would fetch it back from there).
+    if pg_databases is None:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_ENV}")
+    with gzip.open(SAMPLE, "rt", encoding="utf-8") as lines:
+        abstract = max((json.loads(line)["abstract"] for line in lines), key=len)  # 1.9 kB, real text
+    last_word = abstract.split()[-1].strip(".")
+    engine = make_engine(pg_databases.create())
+
+    def add_paper_and_count_toasted(arxiv_id: str) -> int:
+        with engine.begin() as conn:
+            insert_paper(conn, arxiv_id, "Sparse experts")
+            conn.execute(
+                text("UPDATE papers SET abstract = :a WHERE arxiv_id = :i"), {"a": abstract, "i": arxiv_id}
+            )
+            toast = conn.execute(
+                text("SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'papers'")
+            ).scalar_one()
+            return int(conn.execute(text(f"SELECT count(*) FROM {toast}")).scalar_one())
+
+    def options() -> list[str]:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'papers'")).scalar()
+            return list(found or [])
+
+    try:
+        migrations.upgrade(engine, "0004")
+        assert add_paper_and_count_toasted("2510.00001") > 0  # the default moves the vector out
+        migrations.upgrade(engine)
+        assert options() == ["toast_tuple_target=4080"]
+        assert add_paper_and_count_toasted("2510.00002") == 0  # the upgrade rewrote the first one too
+        assert len(found(engine, f"sparse {last_word}")) == 2
+        migrations.downgrade(engine, "0004")
+        assert options() == []
+    finally:
+        engine.dispose()

@@ -153,19 +153,3 @@ def monthly_totals(session: Session, *, since: dt.datetime, until: dt.datetime) 
     month = _month_sql(dialect)
     sql = f"SELECT {month} AS m, count(*) FROM papers p WHERE 1 = 1{extra} GROUP BY m"
     return {_month_key(row[0]): int(row[1]) for row in session.execute(_typed(sql, params), params)}
-
-
-def count_matches(
-    session: Session,
-    variants: Sequence[FtsQuery],
-    *,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-) -> int:
-    match = _match(session.get_bind().dialect.name, variants)
-    if match is None:
-        return 0
-    extra, params = _date_clauses(since, until)
-    params.update(match.params)
-    sql = f"SELECT count(*) FROM {match.from_sql} WHERE {match.where_sql}{extra}"
-    return int(session.execute(_typed(sql, params), params).scalar_one())

@@ -8,6 +8,7 @@ matplotlib's Agg canvas, imported lazily so that importing the archive stays che
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import warnings
 
@@ -109,6 +110,15 @@ def _short(text: str) -> str:
 
 def render_trend_png(view: TrendView) -> bytes:
     """An 800×400 PNG: bars for matching papers per month, a line for their share of all papers."""
+    png = _draw_png(view)
+    # A figure is thousands of objects in reference cycles. Collected now, while young (a few ms),
+    # they never reach the oldest generation, whose collections scan every object of the process:
+    # every ~10th chart used to pause 170 ms for one (chart p95 300 ms instead of 110).
+    gc.collect(1)
+    return png
+
+
+def _draw_png(view: TrendView) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -140,7 +150,8 @@ def render_trend_png(view: TrendView) -> bytes:
     if max(counts, default=0) == 0:
         axes.set_ylim(0, 1)
     span = f"{month_label(view.first_month)} – {month_label(view.last_month)}"
-    title = axes.set_title(f"“{_short(view.query or 'no query')}” · {span}", fontsize=11)
+    # A fixed title position: placing it automatically measures every tick label (a third of the time).
+    title = axes.set_title(f"“{_short(view.query or 'no query')}” · {span}", fontsize=11, y=1.01)
     # User text is not mathtext: a `$` in the query must not be parsed (or fail to parse).
     title.set_parse_math(False)
     change = view.change

@@ -13,20 +13,23 @@ better-ranked one is kept.
 
 Speed: tokenising is done in large chunks with C-level string operations, n-grams are integer codes
 built with numpy, and document frequencies come from a sparse matrix — no Python loop per n-gram.
-Periods larger than `sample_size` papers are sampled deterministically (every k-th paper by id) and
-their counts scaled; the view says so.
+Periods larger than `sample_size` papers (10,000 by default: about 2 s for a 25,000-paper month
+against three such months on 2 cores) are sampled deterministically (every k-th of the period's papers
+in id order) and their counts scaled; the view says so.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.archive._months import month_start, shift_month
@@ -36,11 +39,12 @@ from bot.textquery import STOP_WORDS
 
 DEFAULT_LOOKBACK = 3
 DEFAULT_LIMIT = 15
-DEFAULT_SAMPLE_SIZE = 20_000
+DEFAULT_SAMPLE_SIZE = 10_000
 MIN_SUPPORT_FLOOR = 5
 MIN_SUPPORT_SHARE = 0.001
 EXAMPLES_PER_TERM = 3
 _CHUNK_DOCS = 2_000
+_LOAD_BATCH = 5_000  # ids per IN list when loading a sample
 _MAX_VOCABULARY = 2_000_000  # keeps trigram codes (V³) inside int64
 
 ENGLISH_STOP_WORDS = frozenset(
@@ -87,12 +91,37 @@ class _Doc:
 
 
 def _is_term_word(word: str) -> bool:
+    # Cheapest tests first; a valid token is [a-z0-9-], so it holds a letter unless all digits.
     return (
-        bool(_VALID_TOKEN.match(word))
-        and any(c.isalpha() for c in word)
+        len(word) <= 40
         and word not in IGNORED_WORDS
-        and len(word) <= 40
+        and bool(_VALID_TOKEN.match(word))
+        and not word.replace("-", "").isdigit()
     )
+
+
+@functools.cache
+def _punctuation_table() -> NDArray[np.bool_]:
+    """For every code point below U+10000: does `_PUNCTUATION` match it? (Built once, ~30 ms.)"""
+    return np.fromiter(
+        (_PUNCTUATION.fullmatch(chr(code)) is not None for code in range(0x10000)), dtype=bool, count=0x10000
+    )
+
+
+def _break_punctuation(text: str) -> str:
+    """`text` with every character `_PUNCTUATION` matches turned into a break token.
+
+    The same tokens as `_PUNCTUATION.sub(f" {_BREAK} ", text).split()` except that a run of
+    punctuation gives one break per character (breaks never join n-grams, so the terms are the
+    same), about twenty times faster: characters are classified in one numpy lookup.
+    """
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    astral = codes > 0xFFFF
+    punctuation = _punctuation_table()[np.where(astral, 0, codes)]
+    for index in np.flatnonzero(astral):  # rare (emoji, mathematical letters): ask the pattern
+        punctuation[index] = _PUNCTUATION.fullmatch(chr(codes[index])) is not None
+    codes[punctuation] = ord(_BREAK)
+    return codes.tobytes().decode("utf-32-le", "surrogatepass").replace(_BREAK, f" {_BREAK} ")
 
 
 def _term_codes(
@@ -106,7 +135,7 @@ def _term_codes(
     chunks: list[NDArray[np.int32]] = []
     for start in range(0, len(texts), _CHUNK_DOCS):
         chunk = f" {_BREAK} {_DOC} ".join(texts[start : start + _CHUNK_DOCS]).lower()
-        words = _PUNCTUATION.sub(f" {_BREAK} ", chunk).split()
+        words = _break_punctuation(chunk).split()
         for word in dict.fromkeys(words):
             if word not in vocabulary:
                 vocabulary[word] = len(vocabulary)
@@ -146,18 +175,28 @@ def _decode(code: int, words: list[str], size: int) -> str:
 def _load(
     session: Session, since_month: str, until_month: str, sample_size: int
 ) -> tuple[list[_Doc], int, bool]:
-    """Papers submitted in [since_month, until_month), newest first; sampled when there are too many."""
+    """Papers submitted in [since_month, until_month), newest first; sampled when there are too many.
+
+    The sample is every k-th paper in id order, chosen from the window's ids: evenly spread over the
+    period whatever the ids are (`id % k` would pick one month only where ids take turns by month).
+    """
     since, until = month_start(since_month), month_start(until_month)
     window = (Paper.submitted_at >= since, Paper.submitted_at < until)
-    total = int(session.execute(select(func.count()).select_from(Paper).where(*window)).scalar_one())
+    # Through the connection: the ORM's per-row bookkeeping would cost more than the reading.
+    connection = session.connection()
+    ids = sorted(connection.execute(select(Paper.id).where(*window)).scalars())
+    total = len(ids)
     stride = max(1, math.ceil(total / sample_size)) if sample_size > 0 else 1
-    statement = select(Paper.id, Paper.arxiv_id, Paper.title, Paper.abstract, Paper.abs_url).where(*window)
-    if stride > 1:
-        statement = statement.where(Paper.id % stride == 0)
-    rows = session.execute(statement.order_by(Paper.submitted_at.desc(), Paper.id.desc())).all()
+    chosen = ids[::stride]
+    columns = (Paper.id, Paper.arxiv_id, Paper.title, Paper.abstract, Paper.abs_url, Paper.submitted_at)
+    rows: list[Any] = []  # (id, arxiv_id, title, abstract, abs_url, submitted_at)
+    for start in range(0, len(chosen), _LOAD_BATCH):
+        batch = chosen[start : start + _LOAD_BATCH]
+        rows += connection.execute(select(*columns).where(Paper.id.in_(batch))).all()
+    rows.sort(key=lambda row: (row[5], row[0]), reverse=True)
     docs = [
-        _Doc(int(pid), arxiv_id, title, abs_url, f"{title} {_BREAK} {abstract}")
-        for pid, arxiv_id, title, abstract, abs_url in rows
+        _Doc(int(paper_id), arxiv_id, title, abs_url, f"{title} {_BREAK} {abstract}")
+        for paper_id, arxiv_id, title, abstract, abs_url, _ in rows
     ]
     return docs, total, stride > 1
 
