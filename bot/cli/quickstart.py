@@ -88,4 +88,5 @@ def quickstart(
             f"\nNext: `trends search diffusion`, `trends rank --month {target} --explain`, "
             f"`trends digest --month {target} --out digest.md`, `trends --help`.",
             highlight=False,
+            soft_wrap=True,
         )
