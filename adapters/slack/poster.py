@@ -14,7 +14,7 @@ never the token or the raw response.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -97,41 +97,41 @@ class SlackPoster:
         return await self._find_in_thread(channel, thread_id, marker)
 
     async def _find_in_history(self, channel: ChannelRef, marker: str) -> Posted | None:
-        cursor: str | None = None
-        for _ in range(HISTORY_MAX_PAGES):
-            response = await self._call(
-                "conversations.history",
-                self._client.conversations_history(
-                    channel=channel.channel_id,
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE_SIZE,
-                    cursor=cursor,
-                ),
+        def page(cursor: str | None) -> Awaitable[AsyncSlackResponse]:
+            return self._client.conversations_history(
+                channel=channel.channel_id, include_all_metadata=True, limit=HISTORY_PAGE_SIZE, cursor=cursor
             )
-            for message in response.get("messages") or []:
-                if _marker_of(message) == marker and isinstance(message.get("ts"), str):
-                    return Posted(message_id=message["ts"], thread_id=message["ts"])
-            cursor = _next_cursor(response)
-            if cursor is None:
-                return None
-        return None
+
+        ts = await self._scan("conversations.history", HISTORY_MAX_PAGES, page, marker)
+        return None if ts is None else Posted(message_id=ts, thread_id=ts)
 
     async def _find_in_thread(self, channel: ChannelRef, thread_id: str, marker: str) -> Posted | None:
-        cursor: str | None = None
-        for _ in range(REPLIES_MAX_PAGES):
-            response = await self._call(
-                "conversations.replies",
-                self._client.conversations_replies(
-                    channel=channel.channel_id,
-                    ts=thread_id,
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE_SIZE,
-                    cursor=cursor,
-                ),
+        def page(cursor: str | None) -> Awaitable[AsyncSlackResponse]:
+            return self._client.conversations_replies(
+                channel=channel.channel_id,
+                ts=thread_id,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE_SIZE,
+                cursor=cursor,
             )
+
+        ts = await self._scan("conversations.replies", REPLIES_MAX_PAGES, page, marker)
+        return None if ts is None else Posted(message_id=ts, thread_id=thread_id)
+
+    async def _scan(
+        self,
+        what: str,
+        max_pages: int,
+        page: Callable[[str | None], Awaitable[AsyncSlackResponse]],
+        marker: str,
+    ) -> str | None:
+        """The ts of the message carrying `marker`, reading at most `max_pages` pages of `what`."""
+        cursor: str | None = None
+        for _ in range(max_pages):
+            response = await self._call(what, page(cursor))
             for message in response.get("messages") or []:
                 if _marker_of(message) == marker and isinstance(message.get("ts"), str):
-                    return Posted(message_id=message["ts"], thread_id=thread_id)
+                    return str(message["ts"])
             cursor = _next_cursor(response)
             if cursor is None:
                 return None
