@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -170,25 +171,7 @@ class DigestService:
             .order_by(Paper.submitted_at, Paper.arxiv_id)
         ).all()
         signals = latest_signals(session, [row.id for row in rows])
-        return [
-            Candidate(
-                arxiv_id=row.arxiv_id,
-                title=row.title,
-                abstract=row.abstract,
-                authors=tuple(row.authors),
-                categories=tuple(row.categories),
-                primary_category=row.primary_category,
-                submitted_at=row.submitted_at,
-                comment=row.comment,
-                journal_ref=row.journal_ref,
-                code_url=row.code_url,
-                project_url=row.project_url,
-                paper_id=row.id,
-                signals=signals.get(row.id, {}),
-                votes=votes.get(row.id, 0),
-            )
-            for row in rows
-        ]
+        return [_candidate(row, signals=signals.get(row.id, {}), votes=votes.get(row.id, 0)) for row in rows]
 
     @staticmethod
     def _examples(session: Session, topics: Sequence[TopicSpec]) -> dict[str, Candidate]:
@@ -197,19 +180,7 @@ class DigestService:
         if not wanted:
             return {}
         papers = session.scalars(select(Paper).where(Paper.arxiv_id.in_(wanted)))
-        return {
-            p.arxiv_id: Candidate(
-                arxiv_id=p.arxiv_id,
-                title=p.title,
-                abstract=p.abstract,
-                authors=tuple(p.authors),
-                categories=tuple(p.categories),
-                primary_category=p.primary_category,
-                submitted_at=p.submitted_at,
-                paper_id=p.id,
-            )
-            for p in papers
-        }
+        return {p.arxiv_id: _candidate(p) for p in papers}
 
     @staticmethod
     def _shown_before(session: Session, month: Month) -> set[str]:
@@ -413,6 +384,26 @@ def _paper_id(scored: ScoredPaper) -> int:
     if paper_id is None:  # candidates come from the database, so this is a bug, not user error
         raise RuntimeError(f"ranked candidate {scored.candidate.arxiv_id} has no paper id")
     return paper_id
+
+
+def _candidate(paper: Any, *, signals: Mapping[str, float] | None = None, votes: int = 0) -> Candidate:
+    """A paper (ORM row or a column select with the same names) as the ranker sees it."""
+    return Candidate(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=tuple(paper.authors),
+        categories=tuple(paper.categories),
+        primary_category=paper.primary_category,
+        submitted_at=paper.submitted_at,
+        comment=paper.comment,
+        journal_ref=paper.journal_ref,
+        code_url=paper.code_url,
+        project_url=paper.project_url,
+        paper_id=paper.id,
+        signals=signals or {},
+        votes=votes,
+    )
 
 
 def paper_links(paper: Paper) -> Links:
