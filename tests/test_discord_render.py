@@ -25,7 +25,7 @@ from adapters.discord.render import (
     thread_name,
     total_size,
 )
-from bot.archive.views import PaperHit, PaperLinks, SearchResult
+from bot.archive.views import PaperHit, SearchResult
 from bot.chat.replies import Reply
 from bot.digest.views import DigestView, EntryView, Links
 from tests.fakes.discord_api import Call, limit_violations
@@ -138,7 +138,7 @@ def test_search_reply_renders_hits_as_fields() -> None:
         authors_short="Ada Lovelace et al.",
         month="2026-10",
         submitted_at=dt.datetime(2026, 10, 5, tzinfo=dt.UTC),
-        links=PaperLinks(abstract="https://arxiv.org/abs/2610.00001", pdf="https://arxiv.org/pdf/2610.00001"),
+        links=Links(abstract="https://arxiv.org/abs/2610.00001", pdf="https://arxiv.org/pdf/2610.00001"),
         reason="matches: diffusion",
         score=1.0,
     )

@@ -25,7 +25,7 @@ from adapters.slack.blocks import (
     search_message,
     split_text,
 )
-from bot.archive.views import PaperHit, PaperLinks, SearchResult
+from bot.archive.views import PaperHit, SearchResult
 from bot.chat.replies import Reply
 from bot.digest.views import DigestView, EntryView, Links
 
@@ -145,7 +145,7 @@ def _hit(i: int) -> PaperHit:
         authors_short="Ada Lovelace",
         month="2026-10",
         submitted_at=dt.datetime(2026, 10, 5, tzinfo=dt.UTC),
-        links=PaperLinks(
+        links=Links(
             abstract=f"https://arxiv.org/abs/2610.{i:05d}", pdf=f"https://arxiv.org/pdf/2610.{i:05d}"
         ),
         reason="matches: diffusion",

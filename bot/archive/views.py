@@ -11,9 +11,6 @@ from dataclasses import dataclass
 
 from bot.digest.views import DigestView, Links
 
-# Paper links are the digest's `Links` (abstract, pdf, code, project), so adapters render both alike.
-PaperLinks = Links
-
 
 @dataclass(frozen=True, slots=True)
 class ThreadRef:
