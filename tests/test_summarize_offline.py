@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from bot.digest.summarize import (
     OFFLINE_ID,
     WHY_MAX_CHARS,
     OfflineSummarizer,
+    _shorten,
     clean_text,
     split_sentences,
     truncate,
 )
+from bot.sample import sample_rows
 
 ABSTRACTS = {a["id"]: a for a in json.loads((Path(__file__).parent / "data" / "abstracts.json").read_text())}
 
@@ -119,3 +122,72 @@ def test_hostile_abstracts_give_bounded_text(abstract: str) -> None:
     assert summary.insights
     assert len(summary.why) <= WHY_MAX_CHARS
     assert len(summary.insights) <= INSIGHTS_MAX_CHARS
+
+
+# --------------------------------------------------------------------------------------------------
+# Why → reads on its own and states the problem, not the contribution (bundled May 2025 sample, CC0)
+# --------------------------------------------------------------------------------------------------
+
+SAMPLE = {row["id"]: row for row in sample_rows()}
+# Pronouns and determiners that only make sense with the sentence before them.
+DANGLING = re.compile(r"^(?:They|Their|These|Those|Such|Its|This (?!paper|work|study|survey|article))\b")
+
+
+def summarize_sample(arxiv_id: str) -> tuple[str, str]:
+    paper = SAMPLE[arxiv_id]
+    summary = OfflineSummarizer().summarize(paper["title"], paper["abstract"])
+    return summary.why, summary.insights
+
+
+def test_a_why_that_leans_on_the_previous_sentence_brings_it_along() -> None:
+    # "They are often poorly documented…" is about the VisIT datasets named the sentence before.
+    why, _ = summarize_sample("2505.18115")
+    assert "poorly documented" in why
+    assert why.startswith("While many VisIT datasets are available")
+    assert len(why) <= WHY_MAX_CHARS
+
+
+def test_a_dangling_why_gives_way_to_a_sentence_that_reads_alone() -> None:
+    # "These difficulties are further magnified…" would dangle; the first sentence names them.
+    why, _ = summarize_sample("2505.08751")
+    assert not DANGLING.match(why)
+    assert why.startswith("Building multimodal language models is fundamentally challenging")
+
+
+def test_a_contribution_is_not_taken_for_the_why() -> None:
+    # The abstract opens on "we present Qwen3"; "A key innovation in Qwen3 is…" is a contribution.
+    why, insights = summarize_sample("2505.09388")
+    assert "key innovation" not in why
+    assert "designed to advance performance, efficiency, and multilingual capabilities" in why
+    assert "We present Qwen3" in insights
+    # "Our method is more parameter-efficient" is a result, not context for the problem after it.
+    why, _ = summarize_sample("2505.04310")
+    assert "Our method" not in why
+    assert why.startswith("Standard metrics used to train existing models")
+
+
+def test_no_why_in_the_sample_dangles_or_links() -> None:
+    dangling = []
+    for arxiv_id in SAMPLE:
+        why, _ = summarize_sample(arxiv_id)
+        if DANGLING.match(why):
+            dangling.append((arxiv_id, why[:80]))
+        assert "http" not in why
+    assert dangling == []
+
+
+def test_a_long_sentence_is_cut_after_a_whole_clause() -> None:
+    sentence = split_sentences(clean_text(SAMPLE["2505.17107"]["abstract"]))[3]
+    assert sentence.startswith("We present CRAKEN")
+    cut = _shorten(sentence, 240)
+    assert len(cut) <= 240
+    assert cut.endswith("…")
+    kept = cut[:-1]
+    assert sentence.startswith(kept)
+    assert sentence[len(kept)] in ",;:"  # not half of "knowledge-hint injection that transforms…"
+    # A lead-in ("In order to …, this paper constructs…") is never kept without its main clause.
+    lead_in = split_sentences(clean_text(SAMPLE["2505.06261"]["abstract"]))[1]
+    assert lead_in.startswith("In order to scientifically predict")
+    cut = _shorten(lead_in, 200)
+    assert len(cut) <= 200
+    assert "this paper constructs" in cut

@@ -28,7 +28,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-OFFLINE_ID = "offline-v1"
+OFFLINE_ID = "offline-v2"
 WHY_MAX_CHARS = 320
 INSIGHTS_MAX_CHARS = 480
 # Longer than this, an abstract is a paste accident; the prompt and the splitter read this much.
@@ -40,7 +40,7 @@ MAX_TITLE_CHARS = 400
 class Summary:
     why: str
     insights: str
-    # Which summarizer actually wrote it ("offline-v1", "llm:<model>"): an LLM summarizer that fell
+    # Which summarizer actually wrote it ("offline-v2", "llm:<model>"): an LLM summarizer that fell
     # back says so, and the cache files the result under the one that produced it.
     source: str = OFFLINE_ID
 
@@ -308,6 +308,86 @@ _LEADING_CONTRAST = re.compile(
     re.IGNORECASE,
 )
 _LEADING_FRAMING = re.compile(r"^(?:in this (?:paper|work|study)|here),?\s+(?=we\b)", re.IGNORECASE)
+# A sentence that opens on one of these leans on the sentence before it ("They are often poorly
+# documented…", "This leads to high costs…", "In contrast, …"): alone, it names nothing.
+_BACK_REFERENCE = re.compile(
+    r"^(?:they|them|their|theirs|these|those|this|that|it|its|such|both|another|"
+    r"the (?:latter|former|above|aforementioned|same|resulting)|"
+    r"thus|therefore|hence|consequently|as a (?:result|consequence)|accordingly|in (?:contrast|turn)|"
+    r"by contrast|conversely|in particular|specifically|for (?:example|instance)|instead|meanwhile|"
+    r"similarly|likewise|second(?:ly)?|third(?:ly)?|finally|lastly|then|further|otherwise|even so|"
+    r"to (?:this|that) end)(?![\w-])",
+    re.IGNORECASE,
+)
+# "It remains unclear whether…", "It is well known that…": an "it" that stands for nothing.
+_DUMMY_IT = re.compile(
+    r"^it (?:is|was|remains|has (?:long )?been|becomes|seems|appears) "
+    r"(?!(?:a|an|the|not|designed|used|trained|built|able|capable|based|composed|implemented|"
+    r"intended|meant|also|then|therefore|thus)\b)(?:[\w-]+ ){0,3}?(?:to|that|whether|how|why|what|if)\b",
+    re.IGNORECASE,
+)
+# "This paper…", "This study…" names the paper itself, not something said before.
+_SELF_REFERENCE = re.compile(
+    r"^(?:this|the present) (?:paper|work|study|article|report|review|survey|dissertation|thesis|"
+    r"chapter|letter|manuscript|technical report|position paper|tutorial)\b",
+    re.IGNORECASE,
+)
+# Claims of novelty beyond the contribution cues: "a key innovation of X is…".
+_NOVELTY = _cues(
+    r"\b(?:key|main|core|central|major) (?:innovation|contribution|novelty|idea|feature)s?\b",
+)
+# A sentence about the authors' own work (or naming their method) describes the contribution, not
+# the problem it answers.
+_OWN_WORK = _cues(
+    r"\b(?:we|our|us)\b",
+    r"^(?:this|the present) (?:paper|work|study|article|report|review|survey|dissertation|thesis|"
+    r"chapter|letter|manuscript|technical report)\b",
+    r"\bin this (?:paper|work|study|article|report|review|survey)\b",
+)
+# "We study whether…", "We address the challenge of…": the authors asking the question, which is
+# what a Why tells.
+_FRAMING = re.compile(
+    r"\bwe (?:study|consider|investigate|examine|address|tackle|focus on|revisit|explore|ask)\b",
+    re.IGNORECASE,
+)
+# "Code is available at https://…": never a reason to read the paper.
+_BOILERPLATE = _cues(
+    r"https?://|\bgithub\.com\b|\burl\b",
+    r"\bavailable (?:at|on|from|online)\b|\b(?:publicly|freely|openly) (?:available|released|accessible)\b",
+    r"\b(?:is|are|will be) (?:released|open-sourced)\b",
+)
+# The name a title gives its method ("TRAP: Targeted…", "Qwen3 Technical Report"): a sentence that
+# names it describes the contribution. A lone word before a colon, except a genre ("Position: …").
+_TITLE_NAME = re.compile(
+    r"^\s*([A-Za-z0-9][\w.+-]*[\w+])(?:\s*:|\s+(?:technical report|system card)\b)", re.I
+)
+_NOT_A_NAME = frozenset(
+    {
+        "position",
+        "survey",
+        "review",
+        "tutorial",
+        "editorial",
+        "perspective",
+        "perspectives",
+        "commentary",
+        "overview",
+        "erratum",
+        "correction",
+        "note",
+        "keynote",
+        "abstract",
+        "preprint",
+        "report",
+    }
+)
+
+
+def _title_name(title: str) -> str | None:
+    match = _TITLE_NAME.match(title)
+    if match is None or match.group(1).lower() in _NOT_A_NAME or len(match.group(1)) < 2:
+        return None
+    return match.group(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,27 +400,61 @@ class _Sentence:
     strong_contribution: bool
     result: float
     numbers: float
+    # About the authors' own work ("we…", "this paper…", the title's method name): not a problem.
+    own_work: bool = False
+    # Opens on "They…", "This…", "In contrast…": needs the sentence before it to make sense.
+    leans_back: bool = False
+    # Says what is new ("we propose", "novel", "a key innovation"): not a problem, even where no
+    # "we" says so.
+    claims_novelty: bool = False
+    # "We" sentences that still state the problem or question ("We study whether…", "Despite …,
+    # we do not know…"), so may stand for the Why when they come before the contribution.
+    frames_problem: bool = False
+    # A link or "code is available": never a Why.
+    boilerplate: bool = False
+
+
+_BOILERPLATE_WORDS = ("http", "github", "url", "available", "released", "open-sourced")
+
+
+def _is_boilerplate(text: str) -> bool:
+    lowered = text.lower()  # a cheap test first: the pattern is slow, and rarely matches
+    return any(word in lowered for word in _BOILERPLATE_WORDS) and bool(_BOILERPLATE.search(text))
 
 
 def _count(pattern: re.Pattern[str], text: str) -> int:
     return len(pattern.findall(text))
 
 
-def _analyse(sentences: list[str]) -> list[_Sentence]:
+def _analyse(sentences: list[str], name: str | None = None) -> list[_Sentence]:
+    named = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])") if name else None
     analysed = []
     for index, text in enumerate(sentences):
         quantities = _count(_QUANTITY, text)
         numbers = 1 if _NUMBER.search(text) else 0
+        body = _LEADING_CONTRAST.sub("", text)
+        contribution = _count(_CONTRIBUTION, text)
+        strong = bool(_STRONG_CONTRIBUTION.search(text))
+        novel = bool(_NOVELTY.search(text))
+        problem = _count(_PROBLEM, text)
         analysed.append(
             _Sentence(
                 index=index,
                 text=text,
-                problem=float(_count(_PROBLEM, text)),
+                problem=float(problem),
                 importance=float(_count(_IMPORTANCE, text)),
-                contribution=float(_count(_CONTRIBUTION, text)),
-                strong_contribution=bool(_STRONG_CONTRIBUTION.search(text)),
+                contribution=float(contribution),
+                strong_contribution=strong,
                 result=_count(_RESULT, text) + 2.0 * min(quantities, 2) + 0.5 * numbers,
                 numbers=0.5 * numbers,
+                own_work=strong or novel or bool(_OWN_WORK.search(text) or (named and named.search(text))),
+                claims_novelty=novel or contribution > 0,
+                frames_problem=not strong and not novel and bool(problem or _FRAMING.search(text)),
+                boilerplate=_is_boilerplate(text),
+                leans_back=index > 0
+                and bool(_BACK_REFERENCE.match(body))
+                and not _SELF_REFERENCE.match(body)
+                and not _DUMMY_IT.match(body),
             )
         )
     return analysed
@@ -366,6 +480,33 @@ def truncate(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—(") + "…"
 
 
+# Where a long sentence can stop and still read as a whole: before ", …", "; …", " (…", " -- …",
+# " which …". Cutting there drops a trailing clause instead of half of one.
+_CLAUSE_BREAK = re.compile(r"[,;:](?=\s)|\s(?=\(|--|–|—|(?:which|while|whereas|where|thereby)\b)")
+
+
+# "To predict X, this paper builds…": the first comma ends a lead-in; the main clause comes after it.
+_LEAD_IN = re.compile(
+    r"^(?:in order to|to|while|although|though|as|with|by|despite|given|when|if|since|because|unlike|"
+    r"building on|based on|inspired by|motivated by|leveraging|using|through|for|in|on|under)\b",
+    re.IGNORECASE,
+)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """`text` within `limit`, cut after its last whole clause when that keeps most of it."""
+    if len(text) <= limit:
+        return text
+    window = text[: limit - 1]
+    start = 0.6 * limit
+    if _LEAD_IN.match(text) and "," in window:  # never keep the lead-in without its main clause
+        start = max(start, window.index(",") + 1)
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(window) if m.start() >= start]
+    if breaks:
+        return window[: breaks[-1]].rstrip(" ,;:-–—(") + "…"
+    return truncate(text, limit)
+
+
 def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -381,10 +522,69 @@ def _fit(chosen: list[_Sentence], keep: _Sentence | None, limit: int, strip: re.
         share = room // len(others) - 1
         if share < 80:  # `keep` alone nearly fills the space: share it evenly instead
             share = limit // len(texts) - 1
-            texts[keep.index] = truncate(texts[keep.index], share)
+            texts[keep.index] = _shorten(texts[keep.index], share)
         for i in others:
-            texts[i] = truncate(texts[i], share)
-    return truncate(" ".join(texts[i] for i in ordered), limit)
+            texts[i] = _shorten(texts[i], share)
+    return _shorten(" ".join(texts[i] for i in ordered), limit)
+
+
+def _length(chosen: Iterable[_Sentence], strip: re.Pattern[str]) -> int:
+    """Characters of `chosen` joined by spaces, as `_fit` would print them."""
+    texts = [strip.sub("", s.text) for s in chosen]
+    return sum(len(t) for t in texts) + len(texts) - 1
+
+
+def _with_antecedents(
+    sentence: _Sentence, sentences: list[_Sentence], allowed: set[int]
+) -> list[_Sentence] | None:
+    """`sentence` and the sentences its opening "They…"/"This…" leans on, or None if one isn't allowed."""
+    chosen = [sentence]
+    while chosen[0].leans_back:
+        if len(chosen) == 3 or chosen[0].index - 1 not in allowed:
+            return None
+        chosen.insert(0, sentences[chosen[0].index - 1])
+    return chosen
+
+
+def _best_unit(
+    pool: list[_Sentence], sentences: list[_Sentence], allowed: set[int], *, shorten: bool = False
+) -> tuple[list[_Sentence] | None, bool]:
+    """The best problem statement in `pool` that reads on its own, or with the sentences its
+    "They…" leans on (`allowed` ones), and whether it fits the Why. Sentences scored at least half
+    the best come first: one that fits whole, else (if `shorten`) one whose one-sentence lead-in can
+    be shortened to fit; then the pool's first sentence."""
+    scores = {s.index: _problem_score(s) for s in pool}
+    ranked = sorted(pool, key=lambda s: (scores[s.index], s.index), reverse=True)
+    top = scores[ranked[0].index]
+    strong = [s for s in ranked if scores[s.index] > 0 and scores[s.index] >= top / 2]
+    units = [u for u in (_with_antecedents(s, sentences, allowed) for s in strong) if u]
+    for unit in units:
+        if _length(unit, _LEADING_CONTRAST) <= WHY_MAX_CHARS:
+            return unit, True
+    for unit in units if shorten else []:  # `_fit` keeps ≥ 80 characters of the lead-in
+        keep = max(unit, key=lambda s: (s.problem, s.index))
+        if len(unit) == 2 and unit[1] is keep and _length([keep], _LEADING_CONTRAST) + 82 <= WHY_MAX_CHARS:
+            return unit, True
+    first = _with_antecedents(pool[0], sentences, allowed)
+    if first is not None and _length(first, _LEADING_CONTRAST) <= WHY_MAX_CHARS:
+        return first, True
+    # Nothing fits: a single sentence, to be shortened; several shortened ones read as noise.
+    return next((u for u in [*units, first] if u is not None and len(u) == 1), None), False
+
+
+def _with_context(chosen: list[_Sentence], sentences: list[_Sentence], allowed: set[int]) -> list[_Sentence]:
+    """A "However, …" sentence leans on the one before it, which usually says why the area matters:
+    bring that along when it fits."""
+    head = chosen[0]
+    if head.index - 1 in allowed and (_LEADING_CONTRAST.match(head.text) or chosen[-1].importance == 0):
+        context = _with_antecedents(sentences[head.index - 1], sentences, allowed)
+        if (
+            context
+            and not any(s.own_work and not s.frames_problem for s in context)
+            and _length(context + chosen, _LEADING_CONTRAST) <= WHY_MAX_CHARS
+        ):
+            return context + chosen
+    return chosen
 
 
 class OfflineSummarizer:
@@ -398,9 +598,10 @@ class OfflineSummarizer:
         """Nothing to release; here so every summarizer can be closed alike."""
 
     def summarize(self, title: str, abstract: str) -> Summary:
-        sentences = _analyse(split_sentences(clean_text(abstract)))
+        clean_title = clean_text(title[:MAX_TITLE_CHARS])
+        sentences = _analyse(split_sentences(clean_text(abstract)), _title_name(clean_title))
         if not sentences:
-            fallback = truncate(clean_text(title), WHY_MAX_CHARS)
+            fallback = truncate(clean_title, WHY_MAX_CHARS)
             return Summary(why=fallback, insights=fallback, source=OFFLINE_ID)
 
         contribution = next((s for s in sentences if s.strong_contribution), None)
@@ -422,18 +623,42 @@ class OfflineSummarizer:
 
     @staticmethod
     def _why(sentences: list[_Sentence], contribution: _Sentence | None) -> list[_Sentence]:
-        before = [s for s in sentences if contribution is None or s.index < contribution.index]
-        pool = before or [s for s in sentences if s is not contribution and s.result < 2] or sentences
-        best = max(pool, key=lambda s: (_problem_score(s), s.index))
-        if _problem_score(best) <= 0:
-            best = pool[0]
-        chosen = [best]
-        # A "However, …" sentence leans on the one before it, which usually says why the area matters.
-        if best.index > 0 and (_LEADING_CONTRAST.match(best.text) or best.importance == 0):
-            previous = sentences[best.index - 1]
-            if previous in pool and len(previous.text) + len(best.text) < WHY_MAX_CHARS:
-                chosen.insert(0, previous)
-        return chosen
+        usable = [s for s in sentences if s is not contribution and not s.boilerplate]
+        before = [s for s in usable if contribution is None or s.index < contribution.index]
+        others = [s for s in usable if s.result < 2]
+        # The problem is told before the contribution, or else elsewhere, but not in a sentence about
+        # the authors' own work ("Our method is…", "A key innovation in Qwen3 is…") unless it asks
+        # the question ("We study whether…"): a problem cut short beats those. Failing that, what
+        # comes before the contribution, preferring a sentence that claims no novelty, then the rest.
+        tiers = [
+            [
+                [s for s in before if not s.own_work or s.frames_problem],
+                [s for s in others if not s.own_work],
+            ],
+            [
+                [s for s in before if not s.claims_novelty],
+                before,
+                [s for s in others if not s.claims_novelty],
+                others,
+            ],
+        ]
+        # What a "They…" may lean on: any sentence that is not a contribution.
+        lead_ins = {s.index for s in usable if not s.claims_novelty and not s.strong_contribution}
+        for tier in tiers:
+            cut: list[_Sentence] | None = None
+            for pool in tier:
+                if pool:
+                    allowed = lead_ins | {s.index for s in pool}
+                    # Only a problem told before the contribution is worth shortening its lead-in.
+                    shorten = pool is tier[0] and tier is tiers[0]
+                    unit, fits = _best_unit(pool, sentences, allowed, shorten=shorten)
+                    if unit is not None and fits:
+                        return _with_context(unit, sentences, allowed)
+                    cut = cut or unit
+            if cut is not None:
+                return cut
+        rest = before or others or sentences
+        return [next((s for s in rest if not s.leans_back), rest[0])]
 
     @staticmethod
     def _insights(
@@ -448,11 +673,29 @@ class OfflineSummarizer:
             key=lambda s: (-s.result, -s.index),
         )
         if results:
-            chosen.append(results[0])
-            if len(results) > 1 and _QUANTITY.search(results[1].text) and len(chosen) < 3:
-                combined = sum(len(s.text) for s in chosen) + len(results[1].text)
-                if combined < INSIGHTS_MAX_CHARS:
-                    chosen.append(results[1])
+            # The strongest result that fits whole beside the contribution, read with what its
+            # "This…" refers to; failing that, the strongest one, shortened.
+            allowed = {s.index for s in sentences if s.index not in used}
+            picked: list[_Sentence] | None = None
+            for candidate in results:
+                if candidate.result < results[0].result / 2:
+                    break
+                unit = _with_antecedents(candidate, sentences, allowed)
+                if unit is None:
+                    continue
+                unit = [s for s in unit if s not in chosen]
+                if _length(chosen + unit, _LEADING_FRAMING) <= INSIGHTS_MAX_CHARS:
+                    picked = unit
+                    break
+            chosen.extend(picked or [results[0]])
+            extra = next((s for s in results if s not in chosen and not s.leans_back), None)
+            if (
+                extra is not None
+                and _QUANTITY.search(extra.text)
+                and len(chosen) < 3
+                and _length([*chosen, extra], _LEADING_FRAMING) <= INSIGHTS_MAX_CHARS
+            ):
+                chosen.append(extra)
         if not chosen:
             rest = [s for s in sentences if s.index not in used]
             chosen = rest[:2]
