@@ -34,7 +34,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.chat.service import ChatService
-from bot.cli.app import PANEL_RUN, app, container, fail
+from bot.cli.app import container, fail
 from bot.db.models import HarvestRun, Lease
 from bot.delivery import ThreadPoster
 from bot.errors import ConfigError, ConflictError
@@ -248,16 +248,8 @@ def _request_stop(stop: asyncio.Event, signum: int) -> None:
     stop.set()
 
 
-@app.command("run", rich_help_panel=PANEL_RUN)
-def run() -> None:
-    """Run the bot: daily harvest, monthly digest and every chat platform whose token is set.
-
-    Slack starts with SLACK_BOT_TOKEN (Socket Mode with SLACK_APP_TOKEN, else HTTP mode on
-    TRENDS_SLACK_PORT), Discord with DISCORD_TOKEN. Schedules: TRENDS_HARVEST_CRON (default 06:00 UTC
-    daily) and TRENDS_DIGEST_CRON (default the 1st at 08:00 in TRENDS_TIMEZONE). Several replicas may
-    share one PostgreSQL database: one runs the schedule, all answer chat commands. Stop with Ctrl+C
-    or SIGTERM.
-    """
+def main() -> None:
+    """The body of `trends run` (the command itself is in `adapters.commands`, imported lazily)."""
     with container() as built:
         configure_logging(built.settings)
         path = sqlite_path(built.settings.database_url)

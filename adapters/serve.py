@@ -1,13 +1,12 @@
 """`trends serve …`: run a chat bot in the foreground until interrupted.
 
 Each platform is one sub-command; the adapter is imported inside it, so `trends` works without a
-platform's settings and the CLI's other commands never load slack-bolt or discord.py. This lives in
-`adapters/` because `bot/` never imports an adapter.
+platform's settings and the CLI's other commands never load slack-bolt or discord.py (nor asyncio).
+This lives in `adapters/` because `bot/` never imports an adapter.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import typer
@@ -30,6 +29,8 @@ def serve_slack(
 ) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode
     (POST /slack/events, signed with SLACK_SIGNING_SECRET). GET /healthz answers in both modes."""
+    import asyncio
+
     from adapters.slack.app import create_runtime, serve
     from bot.chat.service import ChatService
     from bot.feedback import FeedbackService
@@ -60,6 +61,8 @@ def serve_discord(
 ) -> None:
     """Run the Discord bot (needs DISCORD_TOKEN). Slash commands are synced when it starts: to the
     servers in DISCORD_GUILD_IDS at once, else globally (Discord may take up to an hour to show them)."""
+    import asyncio
+
     from adapters.discord.client import create_bot, serve, sync_only
 
     with container() as built:

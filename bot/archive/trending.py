@@ -25,10 +25,8 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +34,11 @@ from bot.archive._months import month_start, shift_month
 from bot.archive.views import EmergingTerm, ExamplePaper, TrendingView
 from bot.db.models import Paper
 from bot.textquery import STOP_WORDS
+
+if TYPE_CHECKING:
+    # numpy is imported by the functions that compute: the archive's other use cases don't load it.
+    import numpy as np
+    from numpy.typing import NDArray
 
 DEFAULT_LOOKBACK = 3
 DEFAULT_LIMIT = 15
@@ -103,6 +106,8 @@ def _is_term_word(word: str) -> bool:
 @functools.cache
 def _punctuation_table() -> NDArray[np.bool_]:
     """For every code point below U+10000: does `_PUNCTUATION` match it? (Built once, ~30 ms.)"""
+    import numpy as np
+
     return np.fromiter(
         (_PUNCTUATION.fullmatch(chr(code)) is not None for code in range(0x10000)), dtype=bool, count=0x10000
     )
@@ -115,6 +120,8 @@ def _break_punctuation(text: str) -> str:
     punctuation gives one break per character (breaks never join n-grams, so the terms are the
     same), about twenty times faster: characters are classified in one numpy lookup.
     """
+    import numpy as np
+
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
     astral = codes > 0xFFFF
     punctuation = _punctuation_table()[np.where(astral, 0, codes)]
@@ -131,6 +138,8 @@ def _term_codes(
 
     Codes: unigram `a`; bigram `V + a·V + b`; trigram `V + V² + (a·V + b)·V + c`.
     """
+    import numpy as np
+
     vocabulary: dict[str, int] = {_BREAK: 0, _DOC: 1}
     chunks: list[NDArray[np.int32]] = []
     for start in range(0, len(texts), _CHUNK_DOCS):
@@ -211,6 +220,7 @@ def emerging_terms(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
 ) -> TrendingView:
     """The terms that grew most in `month` ("YYYY-MM") against the `lookback` months before it."""
+    import numpy as np
     from scipy import sparse
 
     lookback = min(max(int(lookback), 1), 24)

@@ -4,19 +4,24 @@ Command modules (`bot/cli/*.py`) attach their commands to `app` (or to a sub-app
 command's docstring is its `--help` text. `run_command` is the CLI's single error hook: a
 `TrendsError` becomes a short red message and exit code 1 (2 for configuration), anything else is a
 bug and keeps its traceback.
+
+Keep this module and the command modules cheap to import: `trends --help` loads every command module,
+so a command imports the services (and the libraries behind them) it uses inside its body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
-from bot.bootstrap import Container, build
 from bot.errors import ConfigError, TrendsError
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Container
 
 app = typer.Typer(
     name="trends",
@@ -51,6 +56,8 @@ def fail(message: str, code: int = 1) -> NoReturn:
 @contextmanager
 def container(*, check_schema: bool = True) -> Iterator[Container]:
     """Build the app container for one command, turning expected errors into friendly exits."""
+    from bot.bootstrap import build
+
     try:
         built = build(check_schema=check_schema)
     except ConfigError as exc:

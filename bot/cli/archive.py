@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from bot.archive.service import ArchiveService
-from bot.archive.views import SearchResult
 from bot.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, app, console, container
+
+if TYPE_CHECKING:
+    from bot.archive.views import SearchResult
 
 
 def _print_notes(notes: tuple[str, ...]) -> None:
@@ -47,6 +49,8 @@ def search(
     page_size: int = typer.Option(5, "--page-size", min=1, max=25),
 ) -> None:
     """Search past digests and the paper archive (featured papers first)."""
+    from bot.archive.service import ArchiveService
+
     with container() as c:
         _print_search(ArchiveService(c).search(query, page=page, page_size=page_size))
 
@@ -59,6 +63,8 @@ def trend(
     png: str | None = typer.Option(None, "--png", help="Also write an 800×400 PNG chart to this file."),
 ) -> None:
     """Matching papers per month, their share of all papers, and the change of the last 3 months."""
+    from bot.archive.service import ArchiveService
+
     with container() as c:
         service = ArchiveService(c)
         if png is not None:
@@ -99,6 +105,8 @@ def trending(
     limit: int = typer.Option(15, "--limit", min=1, max=100),
 ) -> None:
     """Terms and phrases whose share of papers grew most this month."""
+    from bot.archive.service import ArchiveService
+
     with container() as c:
         view = ArchiveService(c).trending(month, lookback=lookback, limit=limit)
     if not view.terms:
@@ -125,6 +133,8 @@ def trending(
 @app.command("issues", rich_help_panel=PANEL_DIGEST)
 def issues() -> None:
     """List the digests: month, title, status and number of picks."""
+    from bot.archive.service import ArchiveService
+
     with container() as c:
         summaries = ArchiveService(c).list_issues()
     if not summaries:
@@ -142,6 +152,8 @@ def issues() -> None:
 @app.command("issue", rich_help_panel=PANEL_DIGEST)
 def issue(month: str = typer.Argument("latest", help="YYYY-MM or latest")) -> None:
     """Show one digest: its intro and entries."""
+    from bot.archive.service import ArchiveService
+
     with container() as c:
         view = ArchiveService(c).issue(month)
     digest = view.digest

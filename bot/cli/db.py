@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot.cli.app import console, container, db_app
-from bot.db import migrations
 
 
 @db_app.command("upgrade")
 def upgrade(revision: str = "head") -> None:
     """Create the database or migrate it to the newest schema (safe to run again)."""
+    from bot.db import migrations
+
     with container(check_schema=False) as c:
         before = migrations.current_revision(c.engine)
         migrations.upgrade(c.engine, revision)
@@ -23,6 +24,8 @@ def upgrade(revision: str = "head") -> None:
 @db_app.command("current")
 def current() -> None:
     """Show the database's schema revision and the newest one this version knows."""
+    from bot.db import migrations
+
     with container(check_schema=False) as c:
         console.print(
             f"current: {migrations.current_revision(c.engine) or 'empty'}; "

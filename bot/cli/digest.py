@@ -5,18 +5,16 @@ from __future__ import annotations
 import getpass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from bot.cli.app import PANEL_DIGEST, app, console, container, fail, topics_app
-from bot.digest.render import render_json, render_markdown
-from bot.digest.service import DigestService
-from bot.digest.topics import TopicChanges, TopicDraft, TopicService
-from bot.digest.views import TopicView
 from bot.months import Month
-from bot.ranking import explain
+
+if TYPE_CHECKING:
+    from bot.digest.views import TopicView
 
 
 class OutputFormat(StrEnum):
@@ -50,6 +48,9 @@ def digest(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Build (or rebuild) the month's draft digest, store it, and print or write it."""
+    from bot.digest.render import render_json, render_markdown
+    from bot.digest.service import DigestService
+
     with container() as c:
         view = DigestService(c.uow, c.settings).build(_month(month, c.settings.timezone))
     text = render_json(view) if output_format is OutputFormat.json else render_markdown(view)
@@ -72,6 +73,9 @@ def rank(
     ] = False,
 ) -> None:
     """Rank the month's papers against the topics, without storing anything."""
+    from bot.digest.service import DigestService
+    from bot.ranking import explain
+
     with container() as c:
         chosen = _month(month, c.settings.timezone)
         selection = DigestService(c.uow, c.settings).rank(chosen)
@@ -140,6 +144,8 @@ ExampleOption = Annotated[
 @topics_app.command("list")
 def topics_list() -> None:
     """Show every topic (seeding the defaults on first use)."""
+    from bot.digest.topics import TopicService
+
     with container() as c:
         topics = TopicService(c.uow, c.settings).list_topics()
     console.print(_topics_table(topics))
@@ -156,6 +162,8 @@ def topics_add(
     disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off.")] = False,
 ) -> None:
     """Add a topic, e.g. trends topics add "Robotics" --include "robot learning" --weight 1.2"""
+    from bot.digest.topics import TopicDraft, TopicService
+
     draft = TopicDraft(
         name=name,
         description=description,
@@ -186,6 +194,8 @@ def topics_edit(
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
 ) -> None:
     """Change a topic; a list option given replaces that whole list."""
+    from bot.digest.topics import TopicChanges, TopicService
+
     if clear_exclude and exclude:
         fail("Use either --exclude or --clear-exclude, not both.")
     if clear_examples and example:
@@ -207,6 +217,8 @@ def topics_edit(
 @topics_app.command("remove")
 def topics_remove(name: str) -> None:
     """Delete a topic (the ranking stops using it at the next digest)."""
+    from bot.digest.topics import TopicService
+
     with container() as c:
         view = TopicService(c.uow, c.settings).remove(name, actor=_actor())
     console.print(f"Removed topic “{view.name}”.")
@@ -215,6 +227,8 @@ def topics_remove(name: str) -> None:
 @topics_app.command("enable")
 def topics_enable(name: str) -> None:
     """Switch a topic on."""
+    from bot.digest.topics import TopicService
+
     with container() as c:
         view = TopicService(c.uow, c.settings).enable(name, actor=_actor())
     console.print(f"Topic “{view.name}” is enabled.")
@@ -223,6 +237,8 @@ def topics_enable(name: str) -> None:
 @topics_app.command("disable")
 def topics_disable(name: str) -> None:
     """Switch a topic off without losing its settings."""
+    from bot.digest.topics import TopicService
+
     with container() as c:
         view = TopicService(c.uow, c.settings).disable(name, actor=_actor())
     console.print(f"Topic “{view.name}” is disabled.")

@@ -8,21 +8,22 @@ pipes).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
 
 from bot.cli.app import PANEL_PAPERS, app, console, container, run_command
-from bot.db.models import Paper
-from bot.db.papers import UpsertCounts, count_month, list_month
 from bot.errors import ValidationError
-from bot.harvest.harvester import Harvester, HarvestResult, store_records
-from bot.harvest.source import Window
 from bot.months import Month
-from bot.sample import SAMPLE_MONTH, load_sample
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from bot.db.models import Paper
+    from bot.db.papers import UpsertCounts
+    from bot.harvest.harvester import HarvestResult
+    from bot.harvest.source import Window
 
 
 def _parse_day(text: str, option: str) -> dt.date:
@@ -149,6 +150,9 @@ def harvest(
 
     trends harvest --from 2026-10-01 --to 2026-10-07 --categories cs.LG,cs.CL
     """
+    from bot.harvest.harvester import Harvester, store_records
+    from bot.sample import SAMPLE_MONTH, load_sample
+
     if sample:
         run_command(lambda: _sample_alone(from_, to, month, categories))
         with container() as c:
@@ -167,6 +171,8 @@ def harvest(
         chosen = parse_categories(categories, c.settings.categories)
         harvester = Harvester(c.uow, c.arxiv_source())
         if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -202,6 +208,11 @@ def papers(
     offset: Annotated[int, typer.Option("--offset", min=0, help="Rows to skip first.")] = 0,
 ) -> None:
     """Show how many papers are stored for a month and list them (oldest submission first)."""
+    from sqlalchemy import func, select
+
+    from bot.db.models import Paper
+    from bot.db.papers import count_month, list_month
+
     chosen = run_command(lambda: Month.parse(month)) if month is not None else None
     with container() as c, c.uow() as uow:
         if chosen is None:

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
-from rich.markdown import Markdown
 
 from bot.cli.app import PANEL_START, app, console, container
-from bot.digest.render import render_markdown
-from bot.digest.service import DigestService
 from bot.errors import SourceError
-from bot.harvest.harvester import Harvester, store_records
 from bot.months import Month
-from bot.sample import SAMPLE_MONTH, load_sample
-from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def arxiv_reachable(settings: Settings, timeout: float = 3.0) -> bool:
@@ -50,6 +47,13 @@ def quickstart(
     Online this harvests every paper of last month in the configured categories: a few minutes at
     arXiv's pace of one request every 3 seconds. Interrupting is safe; running it again resumes.
     """
+    from rich.markdown import Markdown
+
+    from bot.digest.render import render_markdown
+    from bot.digest.service import DigestService
+    from bot.harvest.harvester import Harvester, store_records
+    from bot.sample import SAMPLE_MONTH, load_sample
+
     with container() as c:
         where = c.engine.url.render_as_string(hide_password=True)
         console.print(f"Database: {where} (schema ready).", highlight=False)

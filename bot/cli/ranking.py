@@ -10,8 +10,6 @@ import typer
 from rich.table import Table
 
 from bot.cli.app import PANEL_DIGEST, app, console, run_command
-from bot.ranking.default_topics import DEFAULT_TOPICS
-from bot.ranking.evaluation import evaluate, load_labels, load_pool, load_topics_file
 
 
 @app.command("eval", rich_help_panel=PANEL_DIGEST)
@@ -29,6 +27,8 @@ def eval_command(
     ] = False,
 ) -> None:
     """Rank a labelled month in memory and report recall@10/50/200 and precision@50 against baselines."""
+    from bot.ranking.default_topics import DEFAULT_TOPICS
+    from bot.ranking.evaluation import evaluate, load_labels, load_pool, load_topics_file
 
     def run() -> dict[str, Any]:
         topic_specs, weights = load_topics_file(topics) if topics else (DEFAULT_TOPICS, None)

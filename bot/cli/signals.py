@@ -3,16 +3,18 @@ prune old readings."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bot.cli.app import PANEL_PAPERS, app, console, container
-from bot.signals.service import prune as prune_signals
-from bot.signals.service import refresh as refresh_signals
-from bot.signals.types import ALL_SOURCES, RefreshReport, SourceReport
+from bot.signals.types import ALL_SOURCES
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from bot.signals.types import RefreshReport, SourceReport
 
 signals_app = typer.Typer(
     help="Momentum signals: citations, community upvotes, code stars.", no_args_is_help=True
@@ -116,8 +118,12 @@ def refresh(
     the report) when any source failed entirely, i.e. got nothing usable back; 0 otherwise, even if
     some papers failed.
     """
+    from bot.signals.service import refresh as refresh_signals
+
     with container() as c:
         if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             with Progress(
                 TextColumn("{task.description:<16}"),
                 BarColumn(),
@@ -144,6 +150,8 @@ def prune(
 
     Ranking keeps every latest value; growth over a pruned span is then counted since submission.
     """
+    from bot.signals.service import prune as prune_signals
+
     with container() as c:
         deleted, cutoff = prune_signals(c, keep_days)
         console.print(

@@ -7,13 +7,15 @@ and some replica holds the scheduler lease; exit 1 (with the reason) otherwise.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from bot.cli.app import PANEL_RUN, app, console, container, fail
-from bot.scheduler.status import StatusReport, collect_status
+
+if TYPE_CHECKING:
+    from bot.scheduler.status import StatusReport
 
 
 def _when(moment: dt.datetime | None, now: dt.datetime) -> str:
@@ -100,6 +102,8 @@ def status(
     ] = False,
 ) -> None:
     """Show the last harvest, the next run of each scheduled job, the leader and the last digest."""
+    from bot.scheduler.status import collect_status
+
     with container() as c:
         report = collect_status(c.uow())
     if check:

@@ -6,6 +6,10 @@ already shown in earlier published digests; ranks them with `bot.ranking.rank_mo
 picks; and stores the result as the month's draft. It runs in three steps so that no database
 transaction stays open while an LLM answers: a read, the summaries (cached per paper), then one write
 that replaces the draft. A published digest is never rebuilt.
+
+The ranker (numpy, scipy) and the summarizers (an HTTP client) are imported where they are used:
+reading a digest (`trends issue`, archive search) does not load them. Its plain types
+(`bot.ranking.types`) load nothing heavy.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,15 +30,17 @@ from bot.db.papers import count_month
 from bot.db.uow import UnitOfWork
 from bot.errors import ConflictError, NotFoundError
 from bot.months import Month
-from bot.ranking import rank_month
-from bot.ranking.embedding import load_embedder
-from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
+from bot.ranking.types import Candidate
 from bot.settings import Settings
 from bot.signals.store import latest_signals
 
-from .summarize import OfflineSummarizer, PaperText, Summarizer, Summary, SummaryCache, make_summarizer
 from .topics import ensure_seeded, to_spec
 from .views import DigestView, EntryView, Links
+
+if TYPE_CHECKING:
+    from bot.ranking.types import ScoredPaper, Selection, TopicSpec
+
+    from .summarize import PaperText, Summarizer, Summary
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +121,9 @@ class DigestService:
         return selection
 
     def _rank(self, session: Session, month: Month) -> tuple[Selection, int]:
+        from bot.ranking import rank_month
+        from bot.ranking.embedding import load_embedder
+
         total = count_month(session, month)
         if total == 0:
             raise NotFoundError(
@@ -198,6 +207,8 @@ class DigestService:
 
     def build(self, month: Month | str) -> DigestView:
         """Rank, summarise and store the month's draft (replacing an earlier draft)."""
+        from .summarize import OfflineSummarizer, make_summarizer
+
         month = _as_month(month)
         # A summarizer made here holds an HTTP pool for this build only; an injected one is the caller's.
         owned = make_summarizer(self._settings) if self._summarizer is None else None
@@ -223,6 +234,8 @@ class DigestService:
 
     def _store_draft(self, month: Month, loaded: _Loaded, summaries: dict[int, Summary]) -> DigestView:
         """The write step of `build`: one unit of work that replaces the month's draft."""
+        from .summarize import SummaryCache
+
         with self._uow_factory() as uow:
             session = uow.session
             digest = self._editable_digest(session, month)
@@ -257,6 +270,8 @@ class DigestService:
         return view
 
     def _load(self, month: Month, summarizer_id: str) -> _Loaded:
+        from .summarize import PaperText, SummaryCache
+
         with self._uow_factory() as uow:
             session = uow.session
             self._refuse_published(session, month)

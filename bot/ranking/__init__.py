@@ -4,12 +4,22 @@ Pure functions over plain dataclasses (`bot.ranking.types`): no database, no net
 service loads candidates and topics, calls `rank_month`, and stores the result; `explain` turns one
 scored paper into lines a person can read. See docs/ranking.md for the components and their measured
 value.
+
+The scoring names are imported on first use: the topics and types (what `trends topics` needs) must
+not pull in numpy, scipy and scikit-learn.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bot.ranking.default_topics import DEFAULT_TOPICS
-from bot.ranking.embedding import Embedder, load_embedder
-from bot.ranking.rank import explain, rank_month
 from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
+
+if TYPE_CHECKING:
+    from bot.ranking.embedding import Embedder, load_embedder
+    from bot.ranking.rank import explain, rank_month
 
 __all__ = [
     "DEFAULT_TOPICS",
@@ -22,3 +32,16 @@ __all__ = [
     "load_embedder",
     "rank_month",
 ]
+
+_HOMES = {
+    "Embedder": "bot.ranking.embedding",
+    "load_embedder": "bot.ranking.embedding",
+    "explain": "bot.ranking.rank",
+    "rank_month": "bot.ranking.rank",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)

@@ -12,3 +12,7 @@
 
 Nothing here imports a chat platform: the posters and notifiers are handed in by `trends run`.
 """
+
+# The job store's table. Defined here, not in `runtime`, so that `status` reads it without loading
+# APScheduler and the jobs (harvest, digest) behind the runtime.
+JOBS_TABLE = "apscheduler_jobs"

@@ -37,6 +37,7 @@ from bot.db.engine import make_engine
 from bot.db.models import HarvestRun, utcnow
 from bot.delivery import DeliveryEngine, ThreadPoster
 from bot.harvest.harvester import normalise_categories
+from bot.scheduler import JOBS_TABLE
 from bot.settings import Settings
 
 from . import context as app_context
@@ -47,7 +48,6 @@ from .leases import LeaderElector, LeaseStore, make_holder_id
 
 log = logging.getLogger(__name__)
 
-JOBS_TABLE = "apscheduler_jobs"
 CATCH_UP_SUFFIX = "-catch-up"
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 8.0  # Docker sends SIGKILL 10 s after SIGTERM
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, HarvestRun, Lease, Subscription
 from bot.db.uow import UnitOfWork
+from bot.scheduler import JOBS_TABLE
 
 from .leases import SCHEDULER_LEASE, LeaseInfo
-from .runtime import JOBS_TABLE
 
 
 @dataclass(frozen=True, slots=True)

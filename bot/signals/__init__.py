@@ -5,12 +5,32 @@ fetches readings for a month's papers and stores in `paper_signals` the values t
 change, not per day); `store.latest_signals` gives the ranking each paper's latest values and their
 daily growth. Nothing here blocks harvest or the digest: a source that is down is reported, never
 raised.
+
+The names below are imported on first use: `bot.signals.types` (what the CLI's help text needs) must
+not pull in the HTTP clients and the database layer.
 """
 
 from __future__ import annotations
 
-from bot.signals.service import refresh
-from bot.signals.store import latest_signals
-from bot.signals.types import RefreshReport, SourceReport
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.signals.service import refresh
+    from bot.signals.store import latest_signals
+    from bot.signals.types import RefreshReport, SourceReport
 
 __all__ = ["RefreshReport", "SourceReport", "latest_signals", "refresh"]
+
+_HOMES = {
+    "RefreshReport": "bot.signals.types",
+    "SourceReport": "bot.signals.types",
+    "latest_signals": "bot.signals.store",
+    "refresh": "bot.signals.service",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
