@@ -3,14 +3,19 @@
 Every scoring component reads this one structure, so each paper is tokenised exactly once. Tokens are
 lower-cased runs of letters/digits (hyphens split words, so "fine-tuning" matches "fine tuning") with a
 light plural fold ("agents" → "agent", "policies" → "policy") applied alike to papers and to topic
-phrases. The flat token array keeps word order, which is what phrase matching needs; the count matrices
-(papers × vocabulary) feed BM25 for single words and the tf-idf models.
+phrases. The flat token array keeps word order, which is what phrase matching needs, and an inverted
+index (each word's token positions) lets a phrase start from its first word's occurrences instead of
+a scan of the month; the count matrices (papers × vocabulary) feed BM25 for single words and the
+tf-idf models. A month is millions of tokens, so no step does Python work for every token: they are
+numbered by hashing their bytes in numpy (`_number_tokens`), and only the distinct words (tens of
+thousands) are decoded and folded in Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +32,8 @@ _TABLE = bytes(
 SEPARATOR = -1
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
+IndexArray = npt.NDArray[np.integer[Any]]  # int32 or int64, as scipy chooses for sparse indices
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -55,6 +62,92 @@ def words(text: str) -> list[str]:
     ]
 
 
+# Tokens are numbered without a Python object per token (see `_number_tokens`): each token's bytes
+# are read as two little-endian 64-bit keys, which are exact for tokens of up to 16 bytes because no
+# byte of a word is 0 (the only 0 byte is the lone title separator), so the zero padding after a short
+# word cannot be mistaken for its bytes. Longer tokens (rare: URLs, chemical names) go through a dict.
+_KEY_BYTES = 8
+_PADDING = b" " * (2 * _KEY_BYTES)  # after the text: room to read 16 bytes from its last token
+_KEY_MASKS = np.array(
+    [(1 << (8 * size)) - 1 for size in range(_KEY_BYTES)] + [(1 << 64) - 1], dtype=np.uint64
+)
+_LONG_KEY = np.uint64(0x0100)  # a zero byte before a non-zero one: no short token has this key
+_HASH_MULTIPLIERS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+_MAX_TABLE_BITS = 22  # 4M slots (16 MB): ~1% of a 25k-paper month's words share a slot
+
+
+def _number_tokens(data: bytes, *, table_bits: int = _MAX_TABLE_BITS) -> tuple[Int32Array, list[bytes]]:
+    """Number the tokens of `data` as `_split` cuts them: (id per token, the distinct tokens by id).
+
+    Ids are 0 for the title separator, 1 for the paper separator and then 2, 3, … in order of first
+    occurrence, exactly what a dict filled token by token gives, but from numpy passes over the bytes
+    instead of a bytes object, a hash and a dict lookup per token (which were most of a month's
+    ranking time). Each token's two keys are hashed into a table that keeps, per slot, the first token
+    that landed there; a token whose keys equal that first token's is the same word (and that token is
+    its first occurrence). The few that differ (two words sharing a slot) or are longer than 16 bytes
+    are numbered with a dict, so the result never depends on the hash; the tests force collisions
+    with tiny tables (`table_bits`).
+
+    `build_corpus` passes text that already starts with a space and ends with `_PADDING`, which saves
+    copying it; any other text is framed here. (Processing the text a few MB at a time saved page
+    faults but cost more in per-chunk work than it saved: measured, one pass is faster.)
+    """
+    if not (data.startswith(b" ") and data.endswith(_PADDING)):
+        data = b" " + data + _PADDING
+    text = data.translate(_TABLE)
+    del data
+    # Token boundaries: where "is a word byte" flips, alternately a start and an end (exclusive).
+    is_word = np.frombuffer(text, dtype=np.uint8) != 0x20
+    flipped = np.zeros(len(text), dtype=bool)
+    np.not_equal(is_word[1:], is_word[:-1], out=flipped[1:])
+    del is_word
+    flips = np.flatnonzero(flipped)
+    del flipped
+    starts, ends = flips[0::2], flips[1::2]
+    n_tokens = starts.size
+    lengths = ends - starts
+    long = lengths > 2 * _KEY_BYTES
+
+    # Every byte offset of `text` viewed as the start of an (unaligned) little-endian uint64.
+    at = np.ndarray(shape=(len(text) - 2 * _KEY_BYTES + 1,), dtype="<u8", buffer=text, strides=(1,))
+    head = at[starts]
+    head &= _KEY_MASKS[np.minimum(lengths, _KEY_BYTES)]
+    head[long] = _LONG_KEY
+    tail = np.zeros(n_tokens, dtype=np.uint64)
+    medium = np.flatnonzero((lengths > _KEY_BYTES) & ~long)
+    tail[medium] = at[starts[medium] + _KEY_BYTES] & _KEY_MASKS[lengths[medium] - _KEY_BYTES]
+    del at, medium
+
+    index = np.int32 if n_tokens < np.iinfo(np.int32).max else np.int64
+    bits = max(1, min(table_bits, int(n_tokens).bit_length()))
+    slot = tail * _HASH_MULTIPLIERS[1]
+    slot ^= head
+    slot *= _HASH_MULTIPLIERS[0]
+    slot >>= np.uint64(64 - bits)  # the top bits, the best mixed
+    token = np.arange(n_tokens, dtype=index)
+    table = np.full(1 << bits, n_tokens, dtype=index)
+    np.minimum.at(table, slot, token)  # the first token in each slot
+    first = table[slot]  # each token's word's first occurrence, once checked below
+    del table, slot
+    unsure = np.flatnonzero((head[first] != head) | (tail[first] != tail) | long)
+    seen: dict[bytes, int] = {}
+    for i, start, end in zip(unsure.tolist(), starts[unsure].tolist(), ends[unsure].tolist(), strict=True):
+        first[i] = seen.setdefault(text[start:end], i)  # ascending i: the first occurrence wins
+    del unsure, seen, long, tail
+
+    is_first = first == token
+    del token
+    separator = (lengths == 1) & (head <= 1)  # b"\x00" and b"\x01", whose keys are 0 and 1
+    is_first[separator] = False
+    ids: IndexArray = np.cumsum(is_first, dtype=index)
+    ids += 1  # the first word is 2
+    ids = ids[first]
+    ids[separator] = head[separator]
+    new = np.flatnonzero(is_first)
+    distinct = [text[start:end] for start, end in zip(starts[new].tolist(), ends[new].tolist(), strict=True)]
+    return ids.astype(np.int32, copy=False), [_TITLE_END, _DOC_END, *distinct]
+
+
 @dataclass(frozen=True)
 class Corpus:
     """Tokens and counts of `n_docs` papers (title then abstract each)."""
@@ -67,20 +160,19 @@ class Corpus:
     counts: sparse.csr_matrix  # papers × words: occurrences in title + abstract
     title_counts: sparse.csc_matrix  # papers × words: occurrences in the title only (by column)
     lengths: FloatArray  # words per paper
-    _by_column: dict[str, sparse.csc_matrix] = field(default_factory=dict, repr=False)
-    _positions: dict[int, IntArray] = field(default_factory=dict, repr=False)
+    # The same counts by column, for single-word phrases: built with `counts`, so never converted.
+    counts_by_word: sparse.csc_matrix
+    # Inverted index: `positions[word_start[w]:word_start[w + 1]]` are the token positions of word w,
+    # ascending. Phrase matching starts from these instead of scanning all tokens once per phrase.
+    word_start: IntArray
+    positions: IndexArray
 
     def _column(self, column: int) -> FloatArray:
-        if "counts" not in self._by_column:
-            self._by_column["counts"] = self.counts.tocsc()
-        column_counts: FloatArray = self._by_column["counts"][:, column].toarray().ravel().astype(np.float64)
-        return column_counts
+        return _dense_column(self.counts_by_word, column, self.n_docs)
 
-    def _starts(self, word_id: int) -> IntArray:
-        """Token positions of a word (cached: many phrases share a first word)."""
-        if word_id not in self._positions:
-            self._positions[word_id] = np.flatnonzero(self.tokens == word_id)
-        return self._positions[word_id]
+    def _starts(self, word_id: int) -> IndexArray:
+        """Token positions of a word, ascending."""
+        return self.positions[self.word_start[word_id] : self.word_start[word_id + 1]]
 
     def phrase_ids(self, phrase: str) -> list[int] | None:
         """Word ids of `phrase`, or None when some word never occurs in the corpus (so no match)."""
@@ -98,10 +190,7 @@ class Corpus:
             return zeros, zeros.copy()
         if len(ids) == 1:
             column = ids[0]
-            return (
-                self._column(column),
-                self.title_counts[:, column].toarray().ravel().astype(np.float64),
-            )
+            return self._column(column), _dense_column(self.title_counts, column, self.n_docs)
         starts = self._starts(ids[0])
         starts = starts[starts < len(self.tokens) - len(ids) + 1]
         for offset, word_id in enumerate(ids[1:], start=1):
@@ -115,6 +204,15 @@ class Corpus:
         anywhere = np.bincount(doc, minlength=self.n_docs).astype(np.float64)
         title = np.bincount(doc[in_title], minlength=self.n_docs).astype(np.float64)
         return anywhere, title
+
+
+def _dense_column(by_column: sparse.csc_matrix, column: int, n_rows: int) -> FloatArray:
+    """One column of a canonical CSC matrix as a dense vector, read straight from its arrays (sparse
+    slicing builds a whole new matrix per call, which dominated single-word phrase lookups)."""
+    dense = np.zeros(n_rows)
+    span = slice(by_column.indptr[column], by_column.indptr[column + 1])
+    dense[by_column.indices[span]] = by_column.data[span]
+    return dense
 
 
 def _count_matrix(doc_sizes: IntArray, word_ids: IntArray, n_columns: int) -> sparse.csr_matrix:
@@ -132,27 +230,75 @@ def _count_matrix(doc_sizes: IntArray, word_ids: IntArray, n_columns: int) -> sp
     return by_column.tocsr()
 
 
+def _index_words(
+    columns: Int32Array, doc_start: IntArray, n_columns: int
+) -> tuple[IntArray, IndexArray, sparse.csc_matrix]:
+    """The inverted index (`word_start`, `positions`) and the papers × words counts by column, from
+    one counting sort of the token positions by word.
+
+    `columns` is every token's word id, separators given the extra id `n_columns`. A CSR matrix with
+    one row per token, converted to CSC, is that sort: O(tokens + words) and stable, so each word's
+    positions (the row numbers) come out ascending; the matrix's values are each token's paper, so
+    they come out alongside, ascending too. A paper's count of a word is then the length of a run of
+    equal papers within the word's column. The result equals `_count_matrix` over the same tokens
+    (same integer counts, sorted indices), which tests/test_ranking_speed_equivalence.py checks."""
+    n_docs, n_tokens = len(doc_start), len(columns)
+    paper_of_token = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(doc_start, append=n_tokens))
+    row = np.int32 if n_tokens < np.iinfo(np.int32).max else np.int64
+    one_per_token = sparse.csr_matrix(
+        (paper_of_token, columns, np.arange(n_tokens + 1, dtype=row)),
+        shape=(n_tokens, n_columns + 1),
+    )
+    del paper_of_token
+    by_word = one_per_token.tocsc()
+    del one_per_token
+    word_start = by_word.indptr[: n_columns + 1].astype(np.int64)  # the separators' column dropped
+    n_words = int(word_start[-1])
+    positions: IndexArray = by_word.indices[:n_words]
+    papers = by_word.data[:n_words]
+    new_run = np.ones(n_words, dtype=bool)
+    if n_words:
+        np.not_equal(papers[1:], papers[:-1], out=new_run[1:])
+        new_run[word_start[:-1][word_start[:-1] < n_words]] = True  # a word's first paper
+    run_start = np.flatnonzero(new_run)
+    del new_run
+    run_length = np.diff(run_start, append=n_words).astype(np.float64)
+    counts_by_word = sparse.csc_matrix(
+        (run_length, papers[run_start], np.searchsorted(run_start, word_start)),
+        shape=(n_docs, n_columns),
+    )
+    return word_start, positions, counts_by_word
+
+
+def _framed(titles: Sequence[str], abstracts: Sequence[str]) -> bytes:
+    """b" title \\x00 abstract \\x01" for each paper, then `_PADDING`: the framing `_number_tokens`
+    needs, so it need not copy the text. Each text is encoded on its own (a plain copy for ASCII)
+    and the bytes joined: one joined str would take 2–4 bytes a character as soon as one paper has a
+    character beyond Latin-1, and cost twice as long to build and encode."""
+    if len(titles) != len(abstracts):
+        raise ValueError(f"{len(titles)} titles but {len(abstracts)} abstracts")
+    n = len(titles)
+    parts = [b" \x00 "] * (4 * n + 1)  # per paper: opening, title, " \x00 ", abstract
+    parts[0 : 4 * n : 4] = [b" \x01 "] * n  # each paper's opening closes the one before
+    parts[1 : 4 * n : 4] = [t.encode("utf-8", "replace") for t in titles]
+    parts[3 : 4 * n : 4] = [a.encode("utf-8", "replace") for a in abstracts]
+    parts[0] = b" "
+    parts[-1] = (b" \x01" if n else b" ") + _PADDING
+    return b"".join(parts)
+
+
 def build_corpus(titles: Sequence[str], abstracts: Sequence[str]) -> Corpus:
-    """Tokenise all papers at once: one bytes split over the joined text, one dict pass for ids."""
+    """Tokenise all papers at once: the joined text is numbered token by token in numpy passes
+    (`_number_tokens`), and only the distinct words are folded in Python."""
     n_docs = len(titles)
-    if any("\x00" in text or "\x01" in text for text in ("".join(titles), "".join(abstracts))):
-        # Our two separators must only come from us: blank any in the papers' own text.
+    joined = _framed(titles, abstracts)
+    if joined.count(_TITLE_END) != n_docs or joined.count(_DOC_END) != n_docs:
+        # Our two separators must only come from us: blank any in the papers' own text. (In UTF-8
+        # the bytes 0 and 1 only ever encode these two characters.)
         blank = str.maketrans({"\x00": " ", "\x01": " "})
-        titles = [t.translate(blank) for t in titles]
-        abstracts = [a.translate(blank) for a in abstracts]
-    joined = "".join(
-        f"{title} \x00 {abstract} \x01 " for title, abstract in zip(titles, abstracts, strict=True)
-    ).encode("utf-8", "replace")
-    # Per-token Python work is the floor here, so keep it to two C-level passes: dict.fromkeys for
-    # the vocabulary, map(getitem) for the ids (a generator with setdefault is twice as slow).
-    raw_tokens = _split(joined)
+        joined = _framed([t.translate(blank) for t in titles], [a.translate(blank) for a in abstracts])
+    raw_ids, raw_words = _number_tokens(joined)
     del joined
-    first_seen = dict.fromkeys((_TITLE_END, _DOC_END))
-    first_seen.update(dict.fromkeys(raw_tokens))
-    raw_words = list(first_seen)
-    raw_vocabulary = {word: index for index, word in enumerate(raw_words)}
-    raw_ids = np.fromiter(map(raw_vocabulary.__getitem__, raw_tokens), dtype=np.int32, count=len(raw_tokens))
-    del raw_tokens, raw_vocabulary
     # Fold the (much smaller) vocabulary rather than every token, then remap ids with one lookup.
     vocabulary: dict[str, int] = {}
     remap = np.empty(len(raw_words), dtype=np.int64)
@@ -160,14 +306,18 @@ def build_corpus(titles: Sequence[str], abstracts: Sequence[str]) -> Corpus:
     for raw_id, word in enumerate(raw_words[2:], start=2):
         remap[raw_id] = vocabulary.setdefault(fold(word.decode("utf-8", "replace")), len(vocabulary))
     tokens = remap[raw_ids] if raw_ids.size else np.empty(0, dtype=np.int64)
+    n_columns = max(len(vocabulary), 1)
+    remap[:2] = n_columns  # for the index: separators as one extra word, dropped there
+    columns = remap.astype(np.int32)[raw_ids]
 
     doc_ends = np.flatnonzero(raw_ids == 1)
     title_ends = np.flatnonzero(raw_ids == 0)
     del raw_ids
     doc_start = np.concatenate(([0], doc_ends[:-1] + 1)).astype(np.int64) if n_docs else doc_ends
-    n_columns = max(len(vocabulary), 1)
+    word_start, positions, counts_by_word = _index_words(columns, doc_start, n_columns)
+    del columns
+    counts = counts_by_word.tocsr()
     # Each paper is: title words, title separator, abstract words, paper separator.
-    counts = _count_matrix(doc_ends - doc_start - 1, tokens[tokens != SEPARATOR], n_columns)
     title_sizes = title_ends - doc_start
     title_tokens = np.empty(int(title_sizes.sum()), dtype=np.int64)
     if title_tokens.size:
@@ -185,6 +335,9 @@ def build_corpus(titles: Sequence[str], abstracts: Sequence[str]) -> Corpus:
         counts=counts,
         title_counts=title_counts.tocsc(),
         lengths=lengths,
+        counts_by_word=counts_by_word,
+        word_start=word_start,
+        positions=positions,
     )
 
 

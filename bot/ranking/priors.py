@@ -1,9 +1,11 @@
 """Offline quality priors and stored momentum: signals about a paper that do not depend on the topics.
 
-Priors are generic cues read from the paper itself: how many authors (log scale), a concise title,
-a named system in the title ("Name: what it does"), released code/weights, a model scale
-("7B", "billion parameters"), a frontier model named in the text, the best topic's phrases in the
-title, and a venue or acceptance in the comment/journal reference. The prior is a linear sum of these
+Priors are generic cues read from the paper itself and from its month: how many authors (log scale),
+how many papers its most prolific author has this month (senior authors of large groups), a concise
+title, a named system in the title ("Name: what it does"),
+released code/weights, a model scale ("7B", "billion parameters"), a frontier model named in the
+text, the best topic's phrases in the title, and a venue or acceptance in the comment/journal
+reference. The prior is a linear sum of these
 cues with `PRIOR_COEFFICIENTS`, in the same units as the relevance component (relevance counts 1).
 Every cue but the venue was fitted by logistic regression on the labelled development months (see
 `bot.ranking.learn` and docs/ranking.md); the venue weight is set by hand because the labelled pools
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -33,16 +37,26 @@ from bot.ranking.types import Candidate
 # 2021-06 extended_ranked), divided by the relevance coefficient. Leave-one-month-out results are in
 # docs/ranking.md. "venue" is not fitted (the labelled pools have no comments): set by hand.
 PRIOR_COEFFICIENTS: dict[str, float] = {
-    "authors": 0.906,
-    "concise": 0.157,
-    "named": 0.241,
-    "release": 0.378,
-    "scale": 1.227,
-    "frontier": 0.438,
-    "title_topic": 0.363,
+    "authors": 0.926,
+    "author_output": 0.116,
+    "concise": 0.167,
+    "named": 0.245,
+    "release": 0.385,
+    "scale": 1.298,
+    "frontier": 0.466,
+    "title_topic": 0.372,
     "venue": 0.5,
 }
-LEARNED_CUES = ("authors", "concise", "named", "release", "scale", "frontier", "title_topic")
+LEARNED_CUES = (
+    "authors",
+    "author_output",
+    "concise",
+    "named",
+    "release",
+    "scale",
+    "frontier",
+    "title_topic",
+)
 CONCISE_REFERENCE_WORDS = 12  # "concise" is 12 − title words (capped at 30): + for short, − for long
 
 _VENUES = (
@@ -86,6 +100,8 @@ _SCALE_WORD = re.compile(r"^(?:\d+[bm]|billion|trillion)$")
 # Frontier model families: papers that build on or compare with them are about current LLMs.
 _FRONTIER_WORDS = ("gpt", "chatgpt", "claude", "gemini", "deepseek", "llama", "qwen", "mistral", "o1", "o3")
 _KIND = re.compile(r"\b(survey|benchmark|dataset|technical report|a review|tutorial)\b", re.IGNORECASE)
+# A title without one of these (folded) words cannot match `_KIND`: the month skips the regex for it.
+_KIND_WORDS = ("survey", "benchmark", "dataset", "report", "review", "tutorial")
 # "Name: what it does" with a short coined name, the usual form of papers that introduce a system.
 _NAMED_TITLE = re.compile(r"^\s*[\w][\w.+\-]*(?:[ -][\w.+\-]+){0,2}\s*[:—]\s+\S")
 
@@ -100,9 +116,9 @@ class PriorNotes:
 
 def venue_note(candidate: Candidate) -> tuple[float, str | None]:
     """Score and phrase for a venue named in the comment or journal reference."""
+    if not candidate.comment and not candidate.journal_ref:
+        return 0.0, None  # most papers: no string work at all
     text = " ".join(part for part in (candidate.comment, candidate.journal_ref) if part)
-    if not text:
-        return 0.0, None
     match = _VENUE.search(text)
     if match is None:
         return (0.3, "published in a journal") if candidate.journal_ref else (0.0, None)
@@ -129,6 +145,19 @@ def authors_value(count: int) -> float:
     return math.log1p(count)
 
 
+def author_output_value(papers_by_most_prolific_author: int) -> float:
+    """log(1 + this month's papers by the paper's most prolific author): a senior author of a large
+    group signs many papers a month. Name clashes ("Wei Wang") inflate it a little; it stays a weak
+    cue, fitted like the others."""
+    return math.log1p(papers_by_most_prolific_author)
+
+
+def author_outputs(candidates: Sequence[Candidate]) -> list[int]:
+    """Per paper, how many papers of `candidates` its most prolific author signed (0 without authors)."""
+    counts = Counter(chain.from_iterable(dict.fromkeys(c.authors) for c in candidates))
+    return [max(map(counts.__getitem__, c.authors), default=0) for c in candidates]
+
+
 def concise_value(title: str) -> float:
     """Positive for titles shorter than 12 words, negative for longer ones (capped at 30 words)."""
     return float(CONCISE_REFERENCE_WORDS - min(len(title.split()), 30))
@@ -141,11 +170,15 @@ def paper_notes(
     scale: bool = False,
     frontier: bool = False,
     title_topic: float = 0.0,
+    author_output: int = 0,
+    kind_in_title: bool = True,
 ) -> PriorNotes:
     """The prior cues of one paper (`values`) and the phrases that explain them (`notes`).
 
-    Cues read from the abstract's tokens (code, scale, frontier) are passed in by `priors`, which
-    finds them for the whole month at once; `code_in_abstract=None` falls back to a regex."""
+    Cues read from the abstract's tokens (code, scale, frontier) or from the whole month (the most
+    prolific author's paper count) are passed in by `priors`, which finds them for the month at once;
+    `code_in_abstract=None` falls back to a regex. `kind_in_title=False` says the title has none of
+    the paper-kind words, so the kind regex is skipped."""
     notes: list[str] = []
     if code_in_abstract is None:
         code_in_abstract = bool(_CODE_IN_TEXT.search(candidate.abstract))
@@ -165,11 +198,12 @@ def paper_notes(
         notes.append(f"{n_authors} authors")
     if scale:
         notes.append("states model scale")
-    kind = _KIND.search(candidate.title)
+    kind = _KIND.search(candidate.title) if kind_in_title else None
     if kind:
         notes.append(f"{kind.group(1).lower()} paper")
     values = {
         "authors": authors_value(n_authors),
+        "author_output": author_output_value(author_output),
         "concise": concise_value(candidate.title),
         "named": 1.0 if _NAMED_TITLE.match(candidate.title) else 0.0,
         "release": 1.0 if has_code else 0.0,
@@ -186,10 +220,11 @@ def prior_parts(values: Mapping[str, float], coefficients: Mapping[str, float]) 
     return {name: coefficients.get(name, 0.0) * value for name, value in values.items()}
 
 
-def _any_word(corpus: Corpus, columns: Sequence[int]) -> npt.NDArray[np.bool_]:
+def _any_word(corpus: Corpus, columns: Sequence[int], *, title: bool = False) -> npt.NDArray[np.bool_]:
     if not columns:
         return np.zeros(corpus.n_docs, dtype=bool)
-    return np.asarray(corpus.counts[:, list(columns)].sum(axis=1)).ravel() > 0
+    matrix = corpus.title_counts if title else corpus.counts
+    return np.asarray(matrix[:, list(columns)].sum(axis=1)).ravel() > 0
 
 
 def priors(
@@ -197,9 +232,10 @@ def priors(
     corpus: Corpus,
     title_topic: FloatArray | None = None,
     coefficients: Mapping[str, float] | None = None,
-) -> tuple[FloatArray, list[PriorNotes], dict[str, FloatArray]]:
-    """Prior per candidate (the first `len(candidates)` papers of `corpus`), each paper's notes, and
-    each cue's per-paper contribution. `title_topic` is the best topic's title-phrase score."""
+) -> tuple[FloatArray, list[PriorNotes], dict[str, FloatArray], dict[str, FloatArray]]:
+    """Prior per candidate (the first `len(candidates)` papers of `corpus`), each paper's notes, each
+    cue's per-paper contribution and each cue's raw per-paper value (what the coefficients were
+    fitted on). `title_topic` is the best topic's title-phrase score."""
     n = len(candidates)
     coefficients = PRIOR_COEFFICIENTS if coefficients is None else coefficients
     code_mentions = np.zeros(corpus.n_docs)
@@ -207,9 +243,12 @@ def priors(
         code_mentions += corpus.phrase_counts(phrase)[0]
     scale_columns = [i for w, i in corpus.vocabulary.items() if _SCALE_WORD.match(w)]
     frontier_columns = [corpus.vocabulary[w] for w in _FRONTIER_WORDS if w in corpus.vocabulary]
+    kind_columns = [corpus.vocabulary[w] for w in _KIND_WORDS if w in corpus.vocabulary]
     scale = _any_word(corpus, scale_columns)
     frontier = _any_word(corpus, frontier_columns)
+    kind_in_title = _any_word(corpus, kind_columns, title=True)
     on_title = np.zeros(n) if title_topic is None else title_topic
+    outputs = author_outputs(candidates)
     notes = [
         paper_notes(
             c,
@@ -217,15 +256,18 @@ def priors(
             scale=bool(scale[i]),
             frontier=bool(frontier[i]),
             title_topic=float(on_title[i]),
+            author_output=outputs[i],
+            kind_in_title=bool(kind_in_title[i]),
         )
         for i, c in enumerate(candidates)
     ]
-    parts = {
-        name: np.array([coefficients.get(name, 0.0) * note.values[name] for note in notes], dtype=np.float64)
+    cues = {
+        name: np.fromiter((note.values[name] for note in notes), dtype=np.float64, count=n)
         for name in PRIOR_COEFFICIENTS
     }
+    parts = {name: coefficients.get(name, 0.0) * values for name, values in cues.items()}
     total = np.sum(list(parts.values()), axis=0) if n else np.zeros(0)
-    return np.asarray(total, dtype=np.float64).reshape(n), notes, parts
+    return np.asarray(total, dtype=np.float64).reshape(n), notes, parts, cues
 
 
 def momentum(candidates: Sequence[Candidate]) -> tuple[FloatArray, list[tuple[str, ...]]]:

@@ -29,7 +29,7 @@ from bot.ranking.corpus import FloatArray, build_corpus, tfidf
 from bot.ranking.embedding import Embedder, normalised
 from bot.ranking.priors import feedback, momentum, priors
 from bot.ranking.topics_score import TITLE_PHRASES_CAP, learned_scores, match_topic, scale_top
-from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
+from bot.ranking.types import Candidate, Ranking, ScoredPaper, Selection, TopicSpec
 from bot.settings import RankingWeights
 
 DUPLICATE_SIMILARITY = 0.8  # tf-idf cosine above which two papers count as the same work
@@ -69,8 +69,11 @@ def rank_month(
         prior_coefficients=prior_coefficients,
     )
     features = scored.features
-    order = sorted(range(len(month)), key=lambda i: (-scored.totals[i], month[i].arxiv_id))
-    ranked = [scored.paper(i) for i in order]
+    totals = scored.totals.tolist()  # Python floats: same order as numpy scalars, and faster to compare
+    order = sorted(range(len(month)), key=lambda i: (-totals[i], month[i].arxiv_id))
+    # Built lazily: the walk below reads only a paper's candidate and topic (straight from `scored`),
+    # so only the papers it picks and those a caller reads from `ranked` ever become ScoredPapers.
+    ranked = Ranking(order, scored.paper)
     excluded = set(exclude_ids)
     chosen_rows: list[int] = []
     chosen_titles: set[str] = set()
@@ -81,20 +84,21 @@ def rank_month(
         for position, i in enumerate(order):
             if len(picked) >= limit:
                 break
-            paper = ranked[position]
-            if i in taken or paper.candidate.arxiv_id in excluded:
+            candidate = month[i]
+            if i in taken or candidate.arxiv_id in excluded:
                 continue
-            if paper.topic is not None and per_topic.get(paper.topic, 0) >= max_per_topic:
+            topic = scored.topic(i)
+            if topic is not None and per_topic.get(topic, 0) >= max_per_topic:
                 continue
-            title_key = _NON_WORD.sub(" ", paper.candidate.title.casefold()).strip()
+            title_key = _NON_WORD.sub(" ", candidate.title.casefold()).strip()
             if title_key in chosen_titles or _near_duplicate(features, i, chosen_rows):
                 taken.add(i)  # a duplicate of a chosen paper is never chosen later either
                 continue
             taken.add(i)
             chosen_rows.append(i)
             chosen_titles.add(title_key)
-            per_topic[paper.topic] = per_topic.get(paper.topic, 0) + 1
-            picked.append(paper)
+            per_topic[topic] = per_topic.get(topic, 0) + 1
+            picked.append(ranked[position])
         return picked
 
     taken: set[int] = set()
@@ -137,8 +141,12 @@ class ScoredMonth:
         self.prior_parts = prior_parts  # each cue's weighted contribution (before weights.priors)
         self.prior_cues = prior_cues  # each cue's raw value, the features the coefficients were fitted on
 
+    def topic(self, i: int) -> str | None:
+        """Paper `i`'s best topic, None when no topic matched."""
+        return self.topic_names[self.topic_index[i]] if self.topic_index[i] >= 0 else None
+
     def paper(self, i: int) -> ScoredPaper:
-        topic = self.topic_names[self.topic_index[i]] if self.topic_index[i] >= 0 else None
+        topic = self.topic(i)
         parts = {name: round(float(values[i]), 6) for name, values in self.components.items()}
         terms = tuple(self.matched[i][: MAX_TERMS_SHOWN * 2])
         return ScoredPaper(
@@ -231,7 +239,9 @@ def score_papers(
         topic_index = np.full(n, -1, dtype=np.int64)
         relevance_part = learned_part = embedded_part = np.zeros(n)
 
-    prior_values, prior_notes, prior_parts = priors(month, corpus, title_topic, prior_coefficients)
+    prior_values, prior_notes, prior_parts, prior_cues = priors(
+        month, corpus, title_topic, prior_coefficients
+    )
     momentum_values, strong_signals = momentum(month)
     components = {
         "relevance": relevance_part,
@@ -262,7 +272,7 @@ def score_papers(
         matched=matched,
         notes=notes,
         prior_parts=prior_parts,
-        prior_cues={name: np.array([note.values[name] for note in prior_notes]) for name in prior_parts},
+        prior_cues=prior_cues,
     )
 
 
@@ -351,6 +361,7 @@ _COMPONENT_HELP = {
 
 _PRIOR_HELP = {
     "authors": "log(1 + number of authors)",
+    "author_output": "log(1 + this month's papers by its most prolific author)",
     "concise": "12 − title words (short titles read as headline results)",
     "named": 'named system in the title ("Name: what it does")',
     "release": "code, weights or a project page released",

@@ -117,7 +117,9 @@ def learned_scores(
         train = np.unique(train)
         if labels[train].min() == labels[train].max():
             return np.zeros(n)
-        model = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=2000, tol=1e-4)
+        # liblinear shuffles its coordinates with a seed drawn from numpy's global generator unless
+        # given one: fixed, so the same month always ranks the same.
+        model = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=2000, tol=1e-4, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning on tiny months is harmless here
             model.fit(features[train], labels[train])
