@@ -11,9 +11,9 @@ not pull in numpy, scipy and scikit-learn.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bot.lazy import lazy_exports
 from bot.ranking.default_topics import DEFAULT_TOPICS
 from bot.ranking.types import Candidate, ScoredPaper, Selection, TopicSpec
 
@@ -33,15 +33,12 @@ __all__ = [
     "rank_month",
 ]
 
-_HOMES = {
-    "Embedder": "bot.ranking.embedding",
-    "load_embedder": "bot.ranking.embedding",
-    "explain": "bot.ranking.rank",
-    "rank_month": "bot.ranking.rank",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Embedder": "bot.ranking.embedding",
+        "load_embedder": "bot.ranking.embedding",
+        "explain": "bot.ranking.rank",
+        "rank_month": "bot.ranking.rank",
+    },
+)

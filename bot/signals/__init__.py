@@ -12,8 +12,9 @@ not pull in the HTTP clients and the database layer.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.signals.service import refresh
@@ -22,15 +23,12 @@ if TYPE_CHECKING:
 
 __all__ = ["RefreshReport", "SourceReport", "latest_signals", "refresh"]
 
-_HOMES = {
-    "RefreshReport": "bot.signals.types",
-    "SourceReport": "bot.signals.types",
-    "latest_signals": "bot.signals.store",
-    "refresh": "bot.signals.service",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "RefreshReport": "bot.signals.types",
+        "SourceReport": "bot.signals.types",
+        "latest_signals": "bot.signals.store",
+        "refresh": "bot.signals.service",
+    },
+)
