@@ -14,7 +14,6 @@ import math
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,13 +22,10 @@ from bot.arxiv_ids import parse_arxiv_id
 from bot.db.models import Topic
 from bot.db.uow import UnitOfWork
 from bot.errors import ConfigError, ConflictError, NotFoundError, ValidationError
+from bot.ranking.types import TopicSpec
 from bot.settings import Settings, TopicSeed
 
 from .views import TopicView
-
-if TYPE_CHECKING:
-    # `bot.ranking` loads numpy and scipy: imported where a spec is made, so listing topics does not.
-    from bot.ranking.types import TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +145,6 @@ def to_view(topic: Topic) -> TopicView:
 
 def to_spec(topic: Topic) -> TopicSpec:
     """The ranking module's view of a stored topic."""
-    from bot.ranking.types import TopicSpec
-
     return TopicSpec(
         name=topic.name,
         description=topic.description,
