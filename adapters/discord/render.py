@@ -308,6 +308,8 @@ def search_embeds(result: SearchResult) -> list[discord.Embed]:
     notes = [escape(note) for note in (*result.notes, result.message) if note]
     if result.suggestions:
         notes.append("Try: " + ", ".join(f"`{clip(s, 80).replace('`', '')}`" for s in result.suggestions))
+    if result.advice:
+        notes.append(escape(result.advice))
     if result.has_more:
         notes.append(f"More results: `/trends search` with `page:{result.page + 1}`.")
     first = discord.Embed(

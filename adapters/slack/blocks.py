@@ -391,6 +391,8 @@ def search_message(result: SearchResult) -> SlackMessage:
         builder.text(escape(result.message or f"Nothing found for “{query}”."))
         if result.suggestions:
             builder.add(context("Try: " + ", ".join(f"`{escape(s)}`" for s in result.suggestions[:5])))
+        if result.advice:
+            builder.add(context(escape(result.advice)))
         empty = result.message or f"Nothing found for “{query}”."
         return SlackMessage(text=fallback(empty), blocks=builder.finish())
     builder.add(context(f"Results for “{escape(query)}” — page {result.page}"))

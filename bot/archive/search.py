@@ -218,6 +218,7 @@ def _nothing_found(
 ) -> SearchResult:
     """An empty result with the most useful next steps we can cheaply check."""
     suggestions: list[str] = list(query.topic_suggestions)
+    advice = ""
     base = query.base
     if query.month or query.since:
         wider = replace(query, month=None, since=None)
@@ -245,14 +246,14 @@ def _nothing_found(
             if wider.has_terms and _has_matches(session, wider):
                 suggestions.append(wider.display())
         if len(suggestions) == len(query.topic_suggestions):
-            suggestions.append("try fewer words")
+            advice = "Try fewer words."
     # Topic names that look like what was typed.
     keys = {topic_key(name): name for name in topic_names}
     for word in [*base.words, "-".join(base.words)]:
         for close in difflib.get_close_matches(word, list(keys), n=2, cutoff=0.75):
             suggestions.append(f"topic:{keys[close]}")
-    if not suggestions:
-        suggestions.append("try a more general word, or check the spelling")
+    if not suggestions and not advice:
+        advice = "Try a more general word, or check the spelling."
     shown = query.display()
     return SearchResult(
         query=shown,
@@ -263,5 +264,6 @@ def _nothing_found(
         total_estimate=0,
         message=f"Nothing found for “{shown}”.",
         suggestions=tuple(dict.fromkeys(suggestions))[:6],
+        advice=advice,
         notes=query.notes,
     )

@@ -72,7 +72,8 @@ class SearchResult:
     has_more: bool
     total_estimate: int | None  # exact when known cheaply, else None ("many")
     message: str = ""  # friendly text for an empty result or a note about the query
-    suggestions: tuple[str, ...] = ()  # queries or hints to try next
+    suggestions: tuple[str, ...] = ()  # queries to try next, each runnable as typed
+    advice: str = ""  # a sentence of advice when no broader query matches ("Try a more general word…")
     notes: tuple[str, ...] = ()  # how the query was read (unknown topic, ignored month, …)
 
     @property

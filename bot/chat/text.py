@@ -10,6 +10,8 @@ def search_text(result: SearchResult) -> str:
         lines = [result.message or f"Nothing found for “{result.query}”."]
         if result.suggestions:
             lines.append("Try: " + ", ".join(result.suggestions))
+        if result.advice:
+            lines.append(result.advice)
         return "\n".join(lines)
     lines = [f"Results for “{result.query}” (page {result.page}):"]
     first = (result.page - 1) * result.page_size

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
 from bot.errors import ConfigError, TrendsError
 
@@ -41,6 +42,42 @@ db_app = typer.Typer(help="Database schema: create and migrate.", no_args_is_hel
 topics_app = typer.Typer(help="Topics the ranking scores papers against (admin).", no_args_is_help=True)
 app.add_typer(db_app, name="db", rich_help_panel=PANEL_RUN)
 app.add_typer(topics_app, name="topics", rich_help_panel=PANEL_DIGEST)
+
+
+class QueryCommand(TyperCommand):
+    """A command whose free-text query may hold words that start with a dash.
+
+    In a query, `-image` means "without image", so `trends search -image segmentation` must not fail
+    with "No such option: -i". The command's own options (`--page 2`, `--help`) are taken wherever they
+    stand; every other word, dashed or not, is handed to the query argument as typed.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if getattr(param, "param_type_name", "") == "option":
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (
+                        getattr(param, "is_flag", False) or getattr(param, "count", False)
+                    )
+        options: list[str] = []
+        words: list[str] = []
+        tokens = iter(args)
+        for token in tokens:
+            if token == "--":  # noqa: S105 (the end-of-options marker, not a secret)
+                words.extend(tokens)
+                break
+            name = token.split("=", 1)[0] if token.startswith("--") else token
+            if name not in takes_value:
+                words.append(token)
+                continue
+            options.append(token)
+            if takes_value[name] and "=" not in token:
+                value = next(tokens, None)
+                if value is not None:
+                    options.append(value)
+        return list(super().parse_args(ctx, [*options, "--", *words]))
+
 
 console = Console()
 err_console = Console(stderr=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from bot.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, app, console, container
+from bot.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, QueryCommand, app, console, container
 
 if TYPE_CHECKING:
     from bot.archive.views import SearchResult
@@ -25,6 +25,8 @@ def _print_search(result: SearchResult) -> None:
         console.print(result.message, highlight=False)
         if result.suggestions:
             console.print("Try: " + " · ".join(result.suggestions), highlight=False)
+        if result.advice:
+            console.print(result.advice, highlight=False)
         return
     table = Table(title=f"“{result.query}” — page {result.page}", show_lines=False)
     table.add_column("#", justify="right")
@@ -42,9 +44,11 @@ def _print_search(result: SearchResult) -> None:
     console.print(f"{total}{more}", highlight=False)
 
 
-@app.command("search", rich_help_panel=PANEL_ARCHIVE)
+@app.command("search", cls=QueryCommand, rich_help_panel=PANEL_ARCHIVE)
 def search(
-    query: str = typer.Argument(..., help='e.g. diffusion video, "world model", author:LeCun, topic:agents'),
+    query: list[str] = typer.Argument(  # noqa: B008
+        ..., help='e.g. diffusion video, "world model", author:LeCun, topic:agents, -excluded'
+    ),
     page: int = typer.Option(1, "--page", min=1, help="Result page (5 per page)."),
     page_size: int = typer.Option(5, "--page-size", min=1, max=25),
 ) -> None:
@@ -52,12 +56,14 @@ def search(
     from bot.archive.service import ArchiveService
 
     with container() as c:
-        _print_search(ArchiveService(c).search(query, page=page, page_size=page_size))
+        _print_search(ArchiveService(c).search(" ".join(query), page=page, page_size=page_size))
 
 
-@app.command("trend", rich_help_panel=PANEL_ARCHIVE)
+@app.command("trend", cls=QueryCommand, rich_help_panel=PANEL_ARCHIVE)
 def trend(
-    query: str = typer.Argument(..., help="Words, phrases, author:, topic: — as for search."),
+    query: Annotated[
+        list[str], typer.Argument(help="Words, phrases, author:, topic:, -excluded — as for search.")
+    ],
     months: int = typer.Option(12, "--months", min=1, max=120, help="How many months to show."),
     end: str | None = typer.Option(None, "--end", help="Last month (YYYY-MM); default: latest data."),
     png: str | None = typer.Option(None, "--png", help="Also write an 800×400 PNG chart to this file."),
@@ -65,13 +71,14 @@ def trend(
     """Matching papers per month, their share of all papers, and the change of the last 3 months."""
     from bot.archive.service import ArchiveService
 
+    text = " ".join(query)
     with container() as c:
         service = ArchiveService(c)
         if png is not None:
-            view, image = service.trend_chart(query, months=months, end_month=end)
+            view, image = service.trend_chart(text, months=months, end_month=end)
             Path(png).write_bytes(image)
         else:
-            view = service.trend(query, months=months, end_month=end)
+            view = service.trend(text, months=months, end_month=end)
     _print_notes(view.notes)
     table = Table(title=f"“{view.query}” per month")
     table.add_column("month")
