@@ -373,16 +373,6 @@ def hostile_papers(
     }
 
 
-def newest_versions(records: Iterable[PaperRecord]) -> list[PaperRecord]:
-    """Each paper once, at its newest version (what a store must end up holding)."""
-    newest: dict[str, PaperRecord] = {}
-    for record in records:
-        held = newest.get(record.arxiv_id)
-        if held is None or record.is_newer_than(held):
-            newest[record.arxiv_id] = record
-    return list(newest.values())
-
-
 # -- ordinary papers ---------------------------------------------------------------------------------
 
 

@@ -24,15 +24,16 @@ from bot.db import fts
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.fts import FtsQuery, SearchFilter, search
 from bot.db.models import Paper
+from bot.db.papers import newest_per_paper
 from bot.harvest.records import PaperRecord
 from bot.textquery import parse_text_query
 from tests.bench_data import bench_file
 from tests.conftest import PostgresDatabases
 from tests.factories import make_paper
-from tests.paper_corpus import hostile_papers, newest_versions, paper_rows, search_corpus
+from tests.paper_corpus import hostile_papers, paper_rows, search_corpus
 
 SEARCH = search_corpus()
-HOSTILE_PAPERS = newest_versions(r for group in hostile_papers().values() for r in group)
+HOSTILE_PAPERS = newest_per_paper(r for group in hostile_papers().values() for r in group)
 
 # Queries over `search_corpus()`: both engines must return every match in the same order. They cover
 # stemming ("learned" finds "learning"), prefixes that are not matches (graph/graphon/paragraph),

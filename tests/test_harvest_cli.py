@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from bot.sample import load_sample
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.cli.harvest import resolve_window
 from bot.errors import ValidationError
-from bot.sample import load_sample
 from tests.fakes.arxiv_server import FakeArxivServer
 
 runner = CliRunner()

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import pytest
+from bot.sample import sample_rows
 
 from bot.ranking import DEFAULT_TOPICS, Candidate, TopicSpec, explain, rank_month
 from bot.ranking.corpus import build_corpus, words
 from bot.ranking.priors import author_outputs, momentum, paper_notes, venue_note
 from bot.ranking.rank import score_papers
-from bot.sample import sample_rows
 from bot.settings import RankingWeights
 
 WEIGHTS = RankingWeights()
