@@ -6,13 +6,13 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from bot.sample import load_sample
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from adapters.cli import app
 from bot.db.engine import make_engine
 from bot.db.models import Digest, Paper
+from bot.sample import load_sample
 from tests.fakes.arxiv_server import FakeArxivServer
 
 runner = CliRunner()

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from bot.sample import sample_rows
 
 from bot.digest.summarize import (
     INSIGHTS_MAX_CHARS,
@@ -19,6 +18,7 @@ from bot.digest.summarize import (
     split_sentences,
     truncate,
 )
+from bot.sample import sample_rows
 
 ABSTRACTS = {a["id"]: a for a in json.loads((Path(__file__).parent / "data" / "abstracts.json").read_text())}
 
