@@ -202,6 +202,88 @@ def _abstract(rng: random.Random, name: str, subject: str, method: str) -> str:
     return " ".join(sentences)
 
 
+CONTEXTS = (
+    "{Subject} are now used well beyond the settings they were designed for.",
+    "Interest in {subject} has grown quickly, and so has the cost of studying them carefully.",
+    "Most work on {subject} measures average quality and says little about the worst cases.",
+)
+GAPS = (
+    "However, existing methods assume clean inputs and a fixed compute budget, which rarely holds.",
+    "Yet it remains unclear whether the reported gains survive a change of data or of scale.",
+    "Prior approaches either ignore this problem or solve it with hand-tuned heuristics.",
+)
+DETAILS = (
+    "{Name} first estimates how hard each input is, then spends more computation only where it helps.",
+    "The key idea is to reuse intermediate results across steps, so the overhead stays below {x}%.",
+    "{Name} needs no extra labels: it learns from the disagreement between two cheap predictors.",
+)
+ANALYSES = (
+    "Ablations show that both components matter and that the gains are largest on the hardest cases.",
+    "An error analysis reveals that the remaining failures come from ambiguous or mislabelled inputs.",
+    "We further show that the method degrades gracefully when its budget is cut by half.",
+)
+
+
+def rich_abstract(rng: random.Random, name: str, subject: str, method: str) -> str:
+    """A 700-1,100 character abstract with the usual moves: context, gap, proposal, method, results,
+    analysis, a limitation and (sometimes) a release note."""
+
+    def fill(template: str) -> str:
+        return template.format(
+            Subject=subject[0].upper() + subject[1:], subject=subject, Name=name, x=rng.randint(2, 15)
+        )
+
+    sentences = [
+        fill(rng.choice(CONTEXTS)),
+        fill(rng.choice(GAPS)),
+        f"In this paper we propose {name}, {_a(rng.choice(ADJECTIVES))} approach to {subject} "
+        f"based on {method}.",
+        fill(rng.choice(DETAILS)),
+        f"Across {rng.randint(3, 14)} {rng.choice(SETTINGS)}, {name} improves {rng.choice(METRICS)} by "
+        f"{rng.randint(1, 19)}.{rng.randint(0, 9)} points over the strongest baseline while using "
+        f"{rng.randint(20, 60)}% less compute.",
+        fill(rng.choice(ANALYSES)),
+        f"We also find that {rng.choice(FINDINGS)}.",
+        f"Our study is limited to {rng.choice(SETTINGS)} in English; other languages are future work.",
+    ]
+    if rng.random() < 0.5:
+        sentences.append(f"Code and data are available at https://example.org/{name.lower()}.")
+    return " ".join(sentences)
+
+
+def digest_papers(count: int = 8, *, seed: int = 8, first: dt.datetime = DEFAULT_FIRST) -> list[PaperRecord]:
+    """`count` papers with full-length abstracts for digest and summarizer tests: one has 201
+    authors, one a single author, and their themes cover the default topics."""
+    rng = random.Random(seed)
+    papers = []
+    for i in range(count):
+        _, subjects, methods, primary = THEMES[(i * 3) % len(THEMES)]
+        name = _method_name(rng)
+        subject, method = rng.choice(subjects), rng.choice(methods)
+        authors = _authors(rng)
+        if i == 3:
+            authors = tuple(
+                f"{GIVEN[n % len(GIVEN)]} {FAMILY[(n * 5) % len(FAMILY)]}-{n}" for n in range(201)
+            )
+        elif i == 7:
+            authors = authors[:1]
+        submitted = first + dt.timedelta(days=i * 3, hours=i)
+        papers.append(
+            PaperRecord(
+                arxiv_id=new_style_id(first, 30000 + i),
+                version=1,
+                title=_title(rng, name, subject, method),
+                abstract=rich_abstract(rng, name, subject, method),
+                authors=authors,
+                categories=_categories(rng, primary),
+                primary_category=primary,
+                submitted_at=submitted,
+                updated_at=submitted,
+            )
+        )
+    return papers
+
+
 def _categories(rng: random.Random, primary: str) -> tuple[str, ...]:
     extra = CROSS_LISTS.get(primary, ())
     chosen = [c for c in extra if rng.random() < 0.5]
@@ -312,6 +394,12 @@ def hostile_papers(
     empty_authors = paper(
         6, "A paper with no authors listed", "The author list is empty on purpose.", authors=()
     )
+    many_authors = paper(
+        11,
+        "A model report with two hundred and one authors",
+        "Large collaborations list every contributor; renderers must cut the list, not the message.",
+        authors=tuple(f"{GIVEN[n % len(GIVEN)]} {FAMILY[(n * 7) % len(FAMILY)]}-{n}" for n in range(201)),
+    )
     long_title = paper(7, _long_title(), "A short abstract under a very long title.")
     long_word = paper(
         8,
@@ -365,6 +453,7 @@ def hostile_papers(
         "long_abstract": (long_abstract,),
         "cross_list": (cross_list,),
         "empty_authors": (empty_authors,),
+        "many_authors": (many_authors,),
         "long_title": (long_title,),
         "long_word": (long_word,),
         "rtl_and_marks": (rtl_and_marks,),
