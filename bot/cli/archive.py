@@ -44,7 +44,7 @@ def _print_search(result: SearchResult) -> None:
 
 @app.command("search", rich_help_panel=PANEL_ARCHIVE)
 def search(
-    query: str = typer.Argument(..., help='e.g. diffusion video, "world model", author:LeCun, topic:agents'),
+    query: str = typer.Argument(..., help='e.g. diffusion video, "world model", author:Hopper, topic:agents'),
     page: int = typer.Option(1, "--page", min=1, help="Result page (5 per page)."),
     page_size: int = typer.Option(5, "--page-size", min=1, max=25),
 ) -> None:
