@@ -9,11 +9,13 @@ hold nothing borrowed. The same arguments always give the same records.
 - `hostile_papers()`: one record (or group) per shape that has broken parsers, indexes or renderers:
   LaTeX and HTML in titles and abstracts, names in many scripts, a 10,000-character abstract, a
   1,200-character title, a 3,000-character "word", cross-lists, three versions of one paper,
-  old-style ids (`hep-th/9901001`, `math.GT/0309136`) and an empty author list.
+  old-style ids (`hep-th/9901001`, `math.GT/0309136`), an empty author list and 201 authors.
 - `search_corpus()`: a few hundred papers built for full-text search: word families that stem alike
   ("learning", "learned", "learns"), phrases against the same words scattered, words that are
   prefixes of others, diacritics, hyphenated words, numbers and scripts other than Latin, with many
   equal matches so tie-breaking matters.
+- `digest_papers()`: papers with full-length abstracts, for digest and summarizer tests.
+- `iter_papers(n)`: `generate_papers` in batches, for benches that want millions of papers.
 - `pool_rows` / `write_pool` (the benchmark pools' one-paper-a-line format), `snapshot_rows` (arXiv's
   bulk metadata snapshot format) and `paper_rows` (rows for `insert(Paper.__table__)`).
 
@@ -42,7 +44,8 @@ LONG_WORD_CHARS = 3_000
 
 # -- vocabulary --------------------------------------------------------------------------------------
 
-# (subject, method, category): subjects name what a paper is about, methods what it does.
+# (theme, subjects, methods, primary category): subjects name what a paper is about, methods what
+# it does.
 THEMES: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
     (
         "llm",
@@ -291,7 +294,10 @@ def _categories(rng: random.Random, primary: str) -> tuple[str, ...]:
 
 
 def new_style_id(first: dt.datetime, number: int) -> str:
-    return f"{first:%y%m}.{number:05d}"
+    """`<yymm>.<nnnnn>` of `first`'s month; past 99,999 papers the ids go on in the next months."""
+    months, sequence = divmod(number, 100_000)
+    index = first.year * 12 + first.month - 1 + months
+    return f"{index // 12 % 100:02d}{index % 12 + 1:02d}.{sequence:05d}"
 
 
 # -- hostile shapes ----------------------------------------------------------------------------------

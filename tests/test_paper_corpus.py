@@ -23,6 +23,7 @@ from tests.paper_corpus import (
     generate_papers,
     hostile_papers,
     iter_papers,
+    new_style_id,
     pool_rows,
     search_corpus,
     snapshot_rows,
@@ -57,6 +58,12 @@ def test_generated_papers_are_valid_records_in_their_window() -> None:
     assert any(not p.authors for p in papers)
     ids = {p.arxiv_id for p in iter_papers(2500, batch=1000)}
     assert len(ids) == 2500  # batches never reuse an id
+    # Past 99,999 papers the ids move on to the next months and stay valid.
+    assert [new_style_id(first, n) for n in (99_999, 100_000, 1_000_001)] == [
+        "2603.99999",
+        "2604.00000",
+        "2701.00001",
+    ]
 
 
 def test_hostile_papers_have_every_breaking_shape() -> None:
