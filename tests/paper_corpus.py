@@ -135,7 +135,7 @@ SYLLABLES = ("ka", "lo", "ven", "tri", "mor", "sa", "pel", "quin", "dra", "zu", 
 
 # Given and family names from many scripts, combined at random: nobody in particular.
 GIVEN = (
-    "Ada", "Bartosz", "Chloé", "Dương", "Émile", "Fatima", "Grzegorz", "Hiroshi", "Ingrid", "Jürgen",
+    "Ada", "Bartosz", "Chloé", "Dương", "Émile", "Fatima", "Grzegorz", "Hisoka", "Ingrid", "Jürgen",
     "Kalani", "Łucja", "Mbali", "Nuño", "Oğuz", "Priya", "Rūta", "Søren", "Thảo", "Ulla", "Wei", "Zoë",
 )  # fmt: skip
 FAMILY = (
@@ -381,7 +381,7 @@ def hostile_papers(
             "Zoë Ångström-Łukasiewicz",
             "王 小明",
             "محمد الأمين",
-            "Jürgen Müller-Weiß",
+            "Jürgen Quellmalz-Weiß",
             "Nguyễn Thị Thu Hà",
             "Robo 🤖 Author",
             "Øystein Ærø",
