@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.db.papers import _row as paper_row
 from bot.harvest.records import PaperRecord
 
 DEFAULT_FIRST = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -732,23 +733,5 @@ def snapshot_rows(records: Iterable[PaperRecord]) -> list[dict[str, Any]]:
 
 
 def paper_rows(records: Sequence[PaperRecord]) -> list[dict[str, Any]]:
-    """Rows for `insert(Paper.__table__)`, as the harvester would have stored the records."""
-    return [
-        {
-            "arxiv_id": r.arxiv_id,
-            "version": r.version,
-            "title": r.title,
-            "abstract": r.abstract,
-            "authors": list(r.authors),
-            "authors_text": " ".join(r.authors),
-            "categories": list(r.categories),
-            "primary_category": r.primary_category,
-            "submitted_at": r.submitted_at,
-            "updated_at": r.updated_at,
-            "abs_url": f"https://arxiv.org/abs/{r.arxiv_id}",
-            "pdf_url": f"https://arxiv.org/pdf/{r.arxiv_id}",
-            "harvested_at": r.updated_at,
-            "refreshed_at": r.updated_at,
-        }
-        for r in records
-    ]
+    """Rows for `insert(Paper.__table__)`, exactly as the harvester's upsert would write them."""
+    return [paper_row(r, r.updated_at) for r in records]
