@@ -1,8 +1,9 @@
-"""Synthetic-but-realistic papers for benchmarks (and the small sample committed for tests).
+"""Synthetic-but-realistic papers for benchmarks, recombined at run time from the real pools.
 
-The real pools in /work/shared/data/bench (three arXiv months, ~20,000 papers, CC0 metadata) are read
-as they are; `synthetic_papers(n)` then makes as many distinct papers as asked by recombining them:
-the real papers first, then papers whose title, abstract sentences and authors are drawn from different
+The real pools in ../shared/data/bench (or $TRENDS_BENCH_DATA; three arXiv months, ~20,000 papers)
+are read as they are, at run time only (nothing read here is ever written into the repository);
+`synthetic_papers(n)` then makes as many distinct papers as asked by recombining them: the real
+papers first, then papers whose title, abstract sentences and authors are drawn from different
 real papers. Vocabulary, term frequencies and lengths stay those of real arXiv listings, which is what
 full-text and ranking benchmarks need. Submission dates are spread over 24 months so month filters
 select a realistic share. Everything is seeded: the same `n` and `seed` give the same papers.
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BENCH_DATA = Path(os.environ.get("TRENDS_BENCH_DATA", "/work/shared/data/bench"))
+BENCH_DATA = Path(
+    os.environ.get("TRENDS_BENCH_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data" / "bench"
+)
 POOLS = ("pool-2021-06.jsonl.gz", "pool-2025-04.jsonl.gz", "pool-2025-05.jsonl.gz")
 FIRST_MONTH = dt.date(2024, 1, 1)
 MONTHS = 24
@@ -49,7 +52,7 @@ def _submitted(value: str | None) -> dt.datetime:
 
 
 def read_jsonl(path: Path) -> list[CorpusPaper]:
-    """Papers from one pool file (gzip'd JSON lines as in /work/shared/data/bench)."""
+    """Papers from one pool file (gzip'd JSON lines as in ../shared/data/bench)."""
     papers = []
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         for line in lines:

@@ -59,7 +59,7 @@ QUERIES = [
     "speculative decoding",
     "vision language model -survey",
     "author:Wang",
-    'author:"Yann LeCun"',
+    "author:Zhang",
     "topic:agents",
     "topic:efficient-inference memory",
     "diffusion month:2025-05",

@@ -8,8 +8,9 @@ Serves N papers (default 10,000) from the fake arXiv server on 127.0.0.1 with no
 - re-run: the same harvest again (every paper unchanged).
 Goal: end to end ≥ 2,000 papers/s on SQLite.
 
-Papers come from the benchmark pools in /work/shared/data/bench when present, else from the bundled
-sample repeated under new ids. All are moved into October 2026 so one window holds them.
+Papers come from the benchmark pools in ../shared/data/bench (or $TRENDS_BENCH_DATA) when present,
+read at run time, else from the team-written generator `tests.paper_corpus` (LaTeX, HTML, emoji and
+other scripts included). All are moved into October 2026 under fresh ids so one window holds them.
 
     python bench/harvest_throughput.py [--papers 10000] [--page-size 2000]
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench._corpus import BENCH_DATA, read_jsonl  # noqa: E402
 from bot.db import migrations  # noqa: E402
 from bot.db.engine import make_engine, make_session_factory  # noqa: E402
 from bot.db.papers import upsert_many  # noqa: E402
@@ -40,29 +42,40 @@ from bot.db.uow import UnitOfWork  # noqa: E402
 from bot.harvest.harvester import Harvester  # noqa: E402
 from bot.harvest.records import PaperRecord  # noqa: E402
 from bot.harvest.source import ArxivSource, Window  # noqa: E402
-from bot.sample import iter_pool_lines, load_sample, record_from_pool  # noqa: E402
-from bot.sample.atom import render_feed  # noqa: E402
+from tests.fakes.arxiv_atom import render_feed  # noqa: E402
 from tests.fakes.arxiv_server import FakeArxivServer  # noqa: E402
+from tests.paper_corpus import generate_papers  # noqa: E402
 
-POOLS = Path("/work/shared/data/bench")
 MONTH_START = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 CATEGORIES = ["cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.IR", "stat.ML"]
 
 
 def load_papers(count: int) -> tuple[list[PaperRecord], str]:
     base: list[PaperRecord] = []
-    origin = "bundled sample (repeated with new ids)"
-    if POOLS.is_dir():
+    origin = "the team-written generator tests.paper_corpus"
+    if BENCH_DATA.is_dir():
         seen: set[str] = set()
-        for pool in sorted(POOLS.glob("pool-*.jsonl.gz")):
-            for row in iter_pool_lines(pool.read_bytes()):
-                if row["id"] not in seen:
-                    seen.add(row["id"])
-                    base.append(record_from_pool(row))
+        for pool in sorted(BENCH_DATA.glob("pool-*.jsonl.gz")):
+            for paper in read_jsonl(pool):
+                if paper.arxiv_id not in seen:
+                    seen.add(paper.arxiv_id)
+                    base.append(
+                        PaperRecord(
+                            arxiv_id=paper.arxiv_id,
+                            version=1,
+                            title=paper.title,
+                            abstract=paper.abstract,
+                            authors=paper.authors,
+                            categories=paper.categories,
+                            primary_category=paper.categories[0],
+                            submitted_at=paper.submitted_at,
+                            updated_at=paper.submitted_at,
+                        )
+                    )
         if base:
-            origin = f"benchmark pools in {POOLS}"
+            origin = f"benchmark pools in {BENCH_DATA}"
     if not base:
-        base = load_sample()
+        base = generate_papers(min(count, 20_000))
     # Spread over October 2026 (31 days) under fresh ids, all in the harvested categories.
     spacing = dt.timedelta(days=31) / (count + 1)
     papers = []

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import migrations
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.uow import UnitOfWork
+from tests.bench_data import BENCH_ENV
 
 PG_URL_ENV = "TRENDS_TEST_DATABASE_URL"
 
@@ -32,7 +33,7 @@ PG_URL_ENV = "TRENDS_TEST_DATABASE_URL"
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read the developer's trends.toml or TRENDS_* variables by accident."""
     for name in list(os.environ):
-        if name.startswith("TRENDS_") and name != PG_URL_ENV:
+        if name.startswith("TRENDS_") and name not in (PG_URL_ENV, BENCH_ENV):
             monkeypatch.delenv(name, raising=False)
     for name in (
         "SLACK_BOT_TOKEN",

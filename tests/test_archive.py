@@ -32,7 +32,7 @@ def seed(session_factory: sessionmaker[Session]) -> None:
                         f"2601.{n:05d}",
                         f"Video diffusion model number {n}",
                         "We generate video with a diffusion process and temporal attention.",
-                        authors=("Yann LeCun", "Ada Lovelace", "Alan Turing"),
+                        authors=("Kalani Quispe", "Ada Lovelace", "Alan Turing"),
                         submitted=at(month, 1 + k),
                     )
                 )
@@ -124,7 +124,7 @@ def test_search_puts_featured_papers_first_with_month_and_thread(service: Archiv
     assert rest
     assert all(h.month == "2026-10" for h in rest[:3])
     assert first.links.abstract == "https://arxiv.org/abs/2601.00001"
-    assert first.authors_short == "Yann LeCun, Ada Lovelace, Alan Turing"  # first three, as in digests
+    assert first.authors_short == "Kalani Quispe, Ada Lovelace, Alan Turing"  # first three, as in digests
     assert result.has_more
     assert result.total_estimate == 55
 

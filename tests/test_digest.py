@@ -20,8 +20,10 @@ from bot.errors import ConfigError, ConflictError, NotFoundError
 from bot.months import Month
 from bot.settings import Settings, TopicSeed, load_settings
 from tests.fakes.llm_server import FakeLLMServer, running_llm_server
+from tests.paper_corpus import digest_papers
 
-ABSTRACTS = json.loads((Path(__file__).parent / "data" / "abstracts.json").read_text())
+# Eight team-written papers with full-length abstracts (one with 201 authors, one with one).
+PAPERS = digest_papers(8)
 OCTOBER = Month(2026, 10)
 FIXED_NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -47,7 +49,7 @@ EXTRA = [
 
 def add_papers(session: Session, month: Month = OCTOBER) -> list[Paper]:
     papers = []
-    rows = [(a["id"], a["title"], a["abstract"], a["authors"]) for a in ABSTRACTS]
+    rows = [(p.arxiv_id, p.title, p.abstract, list(p.authors)) for p in PAPERS]
     rows += [
         (f"2610.{9000 + i:05d}", t, ab, ["Ada Lovelace", "Alan Turing"]) for i, (t, ab) in enumerate(EXTRA)
     ]

@@ -1,13 +1,15 @@
 """The full-text index: in sync with papers, one search interface, same top results on both engines.
 
-Uses 200 real arXiv papers (tests/data, CC0 metadata) so ranking is checked on realistic text.
+Runs on `tests.paper_corpus.search_corpus()`: a few hundred team-written papers whose word families
+stem alike ("learning", "learned", "learns"), whose phrases also appear scattered, with words that are
+prefixes of others, diacritics, hyphens, numbers and other scripts, plus every hostile shape (LaTeX,
+HTML, 10,000-character abstracts, a 3,000-character word, old-style ids). Many papers match each query
+equally, so the tie-breakers are exercised too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,32 +24,62 @@ from bot.db import fts
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.fts import FtsQuery, SearchFilter, search
 from bot.db.models import Paper
+from bot.db.papers import newest_per_paper
+from bot.harvest.records import PaperRecord
 from bot.textquery import parse_text_query
+from tests.bench_data import bench_file
 from tests.conftest import PostgresDatabases
 from tests.factories import make_paper
+from tests.paper_corpus import hostile_papers, paper_rows, search_corpus
 
-SAMPLE = Path(__file__).parent / "data" / "papers-2025-04-sample.jsonl.gz"
+SEARCH = search_corpus()
+HOSTILE_PAPERS = newest_per_paper(r for group in hostile_papers().values() for r in group)
 
-# Realistic /trends queries; both engines must agree on their top results.
+# Queries over `search_corpus()`: both engines must return every match in the same order. They cover
+# stemming ("learned" finds "learning"), prefixes that are not matches (graph/graphon/paragraph),
+# phrases against the same words scattered, diacritics, hyphens, numbers, CJK and Arabic, authors,
+# exclusions, and enough equal matches that the tie-breakers decide most positions.
 AGREEMENT_QUERIES = [
-    "diffusion",
-    "large language model reasoning",
-    "retrieval augmented generation",
-    "Radu Timofte",
-    'author:"Radu Timofte"',
+    "learning",
+    "learned",
+    "learns",
+    "model",
+    "modelling",
+    "retrieved",
+    "planning",
+    "planner",
+    "graph",
+    "graphon",
+    "paragraph",
+    "agentic",
     '"mixture of experts"',
-    "reasoning -math",
-    "graph neural networks",
-    "reinforcement learning agents",
-    "vision language models",
-    "image super resolution",
-    "video generation",
-    "benchmark",
-    "diffusion models image",
-    "agent",
-    "chain of thought",
-    "alignment",
-    "retrieval",
+    "mixture of experts",
+    "language models",
+    '"chain of thought"',
+    '"retrieval augmented generation"',
+    "retrieval augmented generation",
+    "Nyström",
+    "Gödel numbering",
+    "naïve Bayes",
+    "Erdős",
+    "state-of-the-art",
+    '"state of the art"',
+    "tool-use",
+    "vision-language",
+    '"self-supervised"',
+    "7B",
+    "128k context",
+    "3D",
+    "2024",
+    "中文",
+    "语料",
+    "العربية",
+    "author:Kowalczyk",
+    'author:"Zoë Kowalczyk"',
+    "Dąbrowska",
+    "Yılmaz learning",
+    "learning -graph",
+    "agents -planning",
 ]
 
 HOSTILE = [
@@ -93,38 +125,9 @@ HOSTILE = [
 ]
 
 
-def sample_rows() -> list[dict[str, object]]:
-    rows = []
-    with gzip.open(SAMPLE, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            item = json.loads(line)
-            day = dt.date.fromisoformat(item["date"][:10])
-            when = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
-            authors = list(item["authors"] or [])
-            rows.append(
-                {
-                    "arxiv_id": item["id"],
-                    "version": 1,
-                    "title": item["title"],
-                    "abstract": item["abstract"],
-                    "authors": authors,
-                    "authors_text": " ".join(authors),
-                    "categories": item["categories"],
-                    "primary_category": item["primary"],
-                    "submitted_at": when,
-                    "updated_at": when,
-                    "abs_url": f"https://arxiv.org/abs/{item['id']}",
-                    "pdf_url": f"https://arxiv.org/pdf/{item['id']}",
-                    "harvested_at": when,
-                    "refreshed_at": when,
-                }
-            )
-    return rows
-
-
-def load_sample(engine: Engine) -> None:
+def load_corpus(engine: Engine, papers: list[PaperRecord]) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(Paper.__table__), sample_rows())
+        conn.execute(insert(Paper.__table__), paper_rows(papers))
 
 
 def top(factory: sessionmaker[Session], text: str, limit: int = 5, **kw: object) -> list[int]:
@@ -133,8 +136,9 @@ def top(factory: sessionmaker[Session], text: str, limit: int = 5, **kw: object)
 
 
 @pytest.fixture
-def sample_factory(engine: Engine) -> sessionmaker[Session]:
-    load_sample(engine)
+def corpus_factory(engine: Engine) -> sessionmaker[Session]:
+    """The search corpus and every hostile shape, on each engine."""
+    load_corpus(engine, SEARCH + HOSTILE_PAPERS)
     return make_session_factory(engine)
 
 
@@ -210,27 +214,27 @@ def test_ties_are_newest_first_then_highest_id(session_factory: sessionmaker[Ses
         assert found == [papers[2].id, papers[1].id, papers[0].id]
 
 
-def test_filters_and_paging(sample_factory: sessionmaker[Session]) -> None:
-    everything = top(sample_factory, "language", limit=1000)
+def test_filters_and_paging(corpus_factory: sessionmaker[Session]) -> None:
+    everything = top(corpus_factory, "language", limit=1000)
     assert len(everything) > 30
     assert (
-        top(sample_factory, "language", limit=10) + top(sample_factory, "language", limit=10, offset=10)
+        top(corpus_factory, "language", limit=10) + top(corpus_factory, "language", limit=10, offset=10)
         == (everything[:20])
     )
-    assert top(sample_factory, "language", limit=10, offset=10**9) == []
-    assert top(sample_factory, "language", limit=0) == []
+    assert top(corpus_factory, "language", limit=10, offset=10**9) == []
+    assert top(corpus_factory, "language", limit=0) == []
 
     chosen = frozenset(everything[5:8])
-    assert set(top(sample_factory, "language", filters=SearchFilter(paper_ids=chosen))) == set(chosen)
-    assert top(sample_factory, "language", filters=SearchFilter(paper_ids=frozenset())) == []
+    assert set(top(corpus_factory, "language", filters=SearchFilter(paper_ids=chosen))) == set(chosen)
+    assert top(corpus_factory, "language", filters=SearchFilter(paper_ids=frozenset())) == []
 
-    # Bounds in any time zone mean the same instants (the sample spans April 2025).
+    # Bounds in any time zone mean the same instants (the corpus spans March 2026).
     paris = dt.timezone(dt.timedelta(hours=2))
-    since = dt.datetime(2025, 4, 15, 14, tzinfo=paris)  # 12:00 UTC: papers of the 15th included
-    until = dt.datetime(2025, 4, 20, 14, tzinfo=paris)
-    with sample_factory() as session:
+    since = dt.datetime(2026, 3, 15, 14, tzinfo=paris)  # 12:00 UTC
+    until = dt.datetime(2026, 3, 20, 14, tzinfo=paris)
+    with corpus_factory() as session:
         dates = {p.id: p.submitted_at for p in session.query(Paper)}
-    window = top(sample_factory, "language", limit=1000, filters=SearchFilter(since=since, until=until))
+    window = top(corpus_factory, "language", limit=1000, filters=SearchFilter(since=since, until=until))
     expected = [i for i in everything if since <= dates[i] < until]
     assert window == expected
     assert window
@@ -244,19 +248,19 @@ def test_hand_built_query_with_operators_is_refused(session_factory: sessionmake
 # --- hostile input -------------------------------------------------------------------------
 
 
-def test_hostile_input_never_raises(sample_factory: sessionmaker[Session]) -> None:
+def test_hostile_input_never_raises(corpus_factory: sessionmaker[Session]) -> None:
     for text in HOSTILE:
-        found = top(sample_factory, text, limit=10)
+        found = top(corpus_factory, text, limit=10)
         assert isinstance(found, list), text
-    assert top(sample_factory, "diffusion* ^(")  # operators are separators: still finds papers
-    with sample_factory() as session:
-        assert session.query(Paper).count() == 200  # nothing was dropped or changed
+    assert top(corpus_factory, "graph* ^(")  # operators are separators: still finds papers
+    with corpus_factory() as session:
+        assert session.query(Paper).count() == len(SEARCH) + len(HOSTILE_PAPERS)  # nothing dropped
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text())
-def test_any_text_searches_without_error(sample_factory: sessionmaker[Session], text: str) -> None:
-    assert isinstance(top(sample_factory, text, limit=5), list)
+def test_any_text_searches_without_error(corpus_factory: sessionmaker[Session], text: str) -> None:
+    assert isinstance(top(corpus_factory, text, limit=5), list)
 
 
 # --- same results on both engines ----------------------------------------------------------
@@ -277,7 +281,7 @@ def both_engines(
 
     migrations.upgrade(engines[1])
     for engine in engines:
-        load_sample(engine)
+        load_corpus(engine, SEARCH)
     yield make_session_factory(engines[0]), make_session_factory(engines[1])
     for engine in engines:
         engine.dispose()
@@ -289,13 +293,10 @@ def test_same_top_results_on_sqlite_and_postgresql(
     both_engines: tuple[sessionmaker[Session], sessionmaker[Session]], text: str
 ) -> None:
     sqlite_factory, postgres_factory = both_engines
-    on_sqlite = arxiv_ids(sqlite_factory, top(sqlite_factory, text))
-    on_postgres = arxiv_ids(postgres_factory, top(postgres_factory, text))
-    assert on_sqlite, f"{text!r} should find papers in the sample"
-    assert on_sqlite[:3] == on_postgres[:3] or len(set(on_sqlite) & set(on_postgres)) >= 4, (
-        on_sqlite,
-        on_postgres,
-    )
+    on_sqlite = arxiv_ids(sqlite_factory, top(sqlite_factory, text, limit=1000))
+    on_postgres = arxiv_ids(postgres_factory, top(postgres_factory, text, limit=1000))
+    assert len(on_sqlite) >= 3, f"{text!r} should find several papers in the corpus"
+    assert on_sqlite == on_postgres
 
 
 @pytest.mark.postgres
@@ -303,10 +304,10 @@ def test_month_filter_same_on_both_engines(
     both_engines: tuple[sessionmaker[Session], sessionmaker[Session]],
 ) -> None:
     window = SearchFilter(
-        since=dt.datetime(2025, 4, 10, tzinfo=dt.UTC), until=dt.datetime(2025, 4, 20, tzinfo=dt.UTC)
+        since=dt.datetime(2026, 3, 10, tzinfo=dt.UTC), until=dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
     )
     results = [
-        arxiv_ids(factory, top(factory, "reasoning", limit=1000, filters=window)) for factory in both_engines
+        arxiv_ids(factory, top(factory, "learning", limit=1000, filters=window)) for factory in both_engines
     ]
     assert results[0]
     assert set(results[0]) == set(results[1])
@@ -326,21 +327,21 @@ def newest_matches_ranked(
     return top(factory, text, limit=1000, filters=SearchFilter(paper_ids=newest, **filters))  # type: ignore[arg-type]
 
 
-CANDIDATE_QUERIES = ["language", "model", "learning", '"language models"', "reasoning agents", "Radu"]
+CANDIDATE_QUERIES = ["language", "model", "learning", '"language models"', "graph mixture", "Kowalczyk"]
 
 
 @pytest.mark.parametrize("window", [7, 40])
 def test_only_the_newest_matches_are_ranked(
-    sample_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, window: int
+    corpus_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, window: int
 ) -> None:
-    # Small bounds on 200 papers reach every path: dense and sparse id ranges, the rest of the
+    # Small bounds on a few hundred papers reach every path: dense and sparse id ranges, the rest of the
     # matches, the per-match and set-of-ids date checks.
     month = {
-        "since": dt.datetime(2025, 4, 10, tzinfo=dt.UTC),
-        "until": dt.datetime(2025, 4, 20, tzinfo=dt.UTC),
+        "since": dt.datetime(2026, 3, 10, tzinfo=dt.UTC),
+        "until": dt.datetime(2026, 3, 20, tzinfo=dt.UTC),
     }
     expected = {
-        (text, dated): newest_matches_ranked(sample_factory, text, 12, **(month if dated else {}))
+        (text, dated): newest_matches_ranked(corpus_factory, text, 12, **(month if dated else {}))
         for text in CANDIDATE_QUERIES
         for dated in (False, True)
     }
@@ -349,15 +350,15 @@ def test_only_the_newest_matches_are_ranked(
     for date_set_max in (0, 10_000):
         monkeypatch.setattr(fts, "SQLITE_DATE_SET_MAX", date_set_max)
         for (text, dated), ranked in expected.items():
-            found = top(sample_factory, text, limit=1000, filters=SearchFilter(**(month if dated else {})))  # type: ignore[arg-type]
+            found = top(corpus_factory, text, limit=1000, filters=SearchFilter(**(month if dated else {})))  # type: ignore[arg-type]
             assert found == ranked, (text, dated, date_set_max)
             assert len(found) <= 12
     assert any(len(ranked) == 12 for ranked in expected.values())  # the bound was reached
 
 
-def test_alternatives_find_each_paper_once_with_its_best_score(sample_factory: sessionmaker[Session]) -> None:
-    variants = [parse_text_query(text) for text in ("diffusion", '"language models"', "reasoning")]
-    with sample_factory() as session:
+def test_alternatives_find_each_paper_once_with_its_best_score(corpus_factory: sessionmaker[Session]) -> None:
+    variants = [parse_text_query(text) for text in ("graphon", '"language models"', "Gödel")]
+    with corpus_factory() as session:
         alone = [search(session, variant, limit=1000) for variant in variants]
         together = search(session, variants, limit=1000)
         paged = search(session, variants, limit=7, offset=3)
@@ -372,8 +373,8 @@ def test_alternatives_find_each_paper_once_with_its_best_score(sample_factory: s
     assert all(hit.submitted_at is not None and hit.submitted_at.tzinfo is not None for hit in together)
 
 
-def test_hits_carry_the_submission_time(sample_factory: sessionmaker[Session]) -> None:
-    with sample_factory() as session:
+def test_hits_carry_the_submission_time(corpus_factory: sessionmaker[Session]) -> None:
+    with corpus_factory() as session:
         hits = search(session, parse_text_query("language"), limit=50)
         dates = {
             p.id: p.submitted_at
@@ -381,3 +382,164 @@ def test_hits_carry_the_submission_time(sample_factory: sessionmaker[Session]) -
         }
     assert hits
     assert all(hit.submitted_at == dates[hit.paper_id] for hit in hits)
+
+
+# --- ties, hostile shapes, known gaps --------------------------------------------------------
+
+
+def test_equal_matches_fall_to_newest_then_highest_id(corpus_factory: sessionmaker[Session]) -> None:
+    tied: list[list[Paper]] = []
+    with corpus_factory() as session:
+        for text in ("learning", "Nyström", "3D", "graph"):
+            hits = search(session, parse_text_query(text), limit=1000)
+            papers = {p.id: p for p in session.query(Paper).filter(Paper.id.in_([h.paper_id for h in hits]))}
+            groups: dict[float, list[Paper]] = {}
+            for hit in hits:
+                groups.setdefault(hit.score, []).append(papers[hit.paper_id])
+            tied += [group for group in groups.values() if len(group) > 1]
+    assert len(tied) >= 8  # the corpus really has ties
+    assert max(len(group) for group in tied) >= 10
+    assert any(len({p.submitted_at for p in group}) < len(group) for group in tied)  # same minute too
+    for group in tied:
+        order = [(p.submitted_at, p.id) for p in group]
+        assert order == sorted(order, reverse=True)
+
+
+# Each hostile paper is indexed on both engines and found by words only it holds.
+HOSTILE_FINDS = [
+    ("alpha divergences", "latex"),
+    ("textbf recall", "latex"),
+    ("italic agents", "html"),
+    ("eos", "html"),
+    ("Tokenizers byte-level", "unicode_names"),
+    ("author:Ångström", "unicode_names"),
+    ("author:王", "unicode_names"),
+    ('author:"Nguyễn Thị Thu Hà"', "unicode_names"),
+    ("Ten thousand characters", "long_abstract"),
+    ("revisited once more", "long_title"),
+    ("one very long word", "long_word"),
+    ("right-to-left Ünïcödé", "rtl_and_marks"),
+    ("zero width Turkish", "rtl_and_marks"),
+    ("Versioned final", "versions"),
+    ("knots", "old_style"),
+    ("string theory", "old_style"),
+    ('"no authors listed"', "empty_authors"),
+]
+
+
+@pytest.mark.parametrize(("text", "shape"), HOSTILE_FINDS)
+def test_every_hostile_shape_is_indexed_and_found(
+    corpus_factory: sessionmaker[Session], text: str, shape: str
+) -> None:
+    found = set(arxiv_ids(corpus_factory, top(corpus_factory, text, limit=50)))
+    expected = {r.arxiv_id for r in hostile_papers()[shape]}
+    assert found & expected, (found, expected)
+    assert len(found) <= 3, found  # the words are the shape's own, not common ones
+
+
+# Where the engines (or both) miss a match today, found while writing the corpus. Strict: when an
+# engine starts to find it, the xfail fails and this list must shrink.
+KNOWN_GAPS = [
+    # PostgreSQL's `english` configuration keeps diacritics; FTS5 `remove_diacritics 2` drops them.
+    pytest.param("nystrom", "2603.20000", {"postgresql"}, id="unaccented-word"),
+    pytest.param("unicode", "2603.90009", {"postgresql"}, id="unaccented-title-word"),
+    # PostgreSQL indexes "vision-language" as the compound plus its parts, one position further on,
+    # so a phrase running into a hyphenated word never matches.
+    pytest.param('"language models vision-language"', "2603.20124", {"postgresql"}, id="phrase-into-hyphen"),
+    pytest.param('author:"Zoë Ångström-Łukasiewicz"', "2603.90003", {"postgresql"}, id="hyphenated-name"),
+    # Queries are case-folded ("ß" -> "ss"); neither index folds "Weiß" that way.
+    pytest.param("Weiß", "2603.90003", {"sqlite", "postgresql"}, id="sharp-s"),
+    # FTS5 keeps an emoji as a token, so it sits between the name's words.
+    pytest.param('author:"Robo Author"', "2603.90003", {"sqlite"}, id="emoji-in-name"),
+    # PostgreSQL's parser drops HTML tags and entities: "<script>" is not a word there.
+    pytest.param("script alert", "2603.90002", {"postgresql"}, id="html-tag-words"),
+]
+
+
+@pytest.mark.parametrize(("text", "arxiv_id", "failing"), KNOWN_GAPS)
+def test_known_gaps_between_the_engines(
+    request: pytest.FixtureRequest,
+    corpus_factory: sessionmaker[Session],
+    engine: Engine,
+    text: str,
+    arxiv_id: str,
+    failing: set[str],
+) -> None:
+    if engine.dialect.name in failing:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="a known gap, see KNOWN_GAPS"))
+    assert arxiv_id in arxiv_ids(corpus_factory, top(corpus_factory, text, limit=50))
+
+
+# --- a real month, when the labelled data is at hand ------------------------------------------
+
+REAL_MONTH_QUERIES = [
+    "diffusion",
+    "large language model reasoning",
+    "retrieval augmented generation",
+    '"mixture of experts"',
+    "reasoning -math",
+    "graph neural networks",
+    "reinforcement learning agents",
+    "vision language models",
+    "image super resolution",
+    "video generation",
+    "benchmark",
+    "chain of thought",
+    "alignment",
+]
+
+
+@pytest.fixture(scope="module")
+def real_month_engines(
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    pg_databases: PostgresDatabases | None,
+) -> Iterator[tuple[sessionmaker[Session], sessionmaker[Session]]]:
+    pool = bench_file("pool-2025-04.jsonl.gz")
+    if pg_databases is None:
+        pytest.skip("comparing engines needs TRENDS_TEST_DATABASE_URL")
+    from bot.db import migrations
+    from bot.ranking.evaluation import load_pool
+
+    papers = [
+        PaperRecord(
+            arxiv_id=c.arxiv_id,
+            version=1,
+            title=c.title,
+            abstract=c.abstract,
+            authors=tuple(c.authors),
+            categories=tuple(c.categories) or (c.primary_category,),
+            primary_category=c.primary_category,
+            submitted_at=c.submitted_at,
+            updated_at=c.submitted_at,
+        )
+        for c in load_pool(pool)
+    ]
+    path = tmp_path_factory.mktemp("real") / "trends.db"
+    shutil.copy(sqlite_template, path)
+    engines = [make_engine(f"sqlite:///{path}"), make_engine(pg_databases.create())]
+    migrations.upgrade(engines[1])
+    for engine in engines:
+        load_corpus(engine, papers)
+    yield make_session_factory(engines[0]), make_session_factory(engines[1])
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_same_top_results_on_a_real_month(
+    real_month_engines: tuple[sessionmaker[Session], sessionmaker[Session]],
+) -> None:
+    """Real abstracts vary in length, which bm25 weighs and ts_rank (as configured) does not, so on
+    a whole real month the top fives agree mostly, not exactly: every query shares at least three
+    of its five papers and, over all queries, three in four are shared (51 of 65 on 2025-04 when
+    this was written; the team-written corpus above is where exact agreement is required)."""
+    sqlite_factory, postgres_factory = real_month_engines
+    shared: dict[str, int] = {}
+    for text in REAL_MONTH_QUERIES:
+        on_sqlite = arxiv_ids(sqlite_factory, top(sqlite_factory, text))
+        on_postgres = arxiv_ids(postgres_factory, top(postgres_factory, text))
+        assert len(on_sqlite) == 5, f"{text!r} should find papers in the month"
+        shared[text] = len(set(on_sqlite) & set(on_postgres))
+    assert min(shared.values()) >= 3, shared
+    assert sum(shared.values()) >= 0.75 * 5 * len(shared), shared

@@ -12,15 +12,17 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.cli.harvest import resolve_window
 from bot.errors import ValidationError
-from bot.sample import load_sample
 from tests.fakes.arxiv_server import FakeArxivServer
+from tests.paper_corpus import generate_papers
 
 runner = CliRunner()
+# 300 team-written papers submitted in March 2026, a share of them with LaTeX, HTML or emoji.
+PAPERS = generate_papers(300, seed=41)
 
 
 @contextmanager
 def _serving(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArxivServer]:
-    with FakeArxivServer(load_sample()) as server:
+    with FakeArxivServer(PAPERS) as server:
         monkeypatch.setenv("TRENDS_DATABASE_URL", url)
         monkeypatch.setenv("TRENDS_ARXIV_API_URL", server.url)
         monkeypatch.setenv("TRENDS_ARXIV_DELAY_SECONDS", "0")
@@ -43,48 +45,52 @@ def sqlite_env(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
 
 def test_harvest_a_window_then_list_it(env: FakeArxivServer) -> None:
     result = runner.invoke(
-        app, ["harvest", "--from", "2025-05-01", "--to", "2025-05-31", "--categories", "cs.LG,cs.CL"]
+        app, ["harvest", "--from", "2026-03-01", "--to", "2026-03-31", "--categories", "cs.LG,cs.CL"]
     )
     assert result.exit_code == 0, result.output
-    expected = sum(1 for r in load_sample() if {"cs.LG", "cs.CL"} & set(r.categories))
+    chosen = [r for r in PAPERS if {"cs.LG", "cs.CL"} & set(r.categories)]
+    expected = len(chosen)
+    assert 50 < expected < len(PAPERS)
     assert f"fetched {expected}, inserted {expected}, updated 0, unchanged 0" in result.output
     assert "stored" in result.output  # plain progress lines when not on a terminal
     assert env.requests[0].categories == ("cs.CL", "cs.LG")
     assert env.requests[0].max_results >= 1000
 
-    again = runner.invoke(app, ["harvest", "--month", "2025-05", "--categories", "cs.LG,cs.CL"])
+    again = runner.invoke(app, ["harvest", "--month", "2026-03", "--categories", "cs.LG,cs.CL"])
     assert again.exit_code == 0, again.output
     assert "inserted 0," in again.output
 
-    listing = runner.invoke(app, ["papers", "--month", "2025-05", "--limit", "3"])
+    listing = runner.invoke(app, ["papers", "--month", "2026-03", "--limit", "3"])
     assert listing.exit_code == 0, listing.output
-    assert f"May 2025: {expected} papers stored." in listing.output
-    first = min(
-        (r for r in load_sample() if {"cs.LG", "cs.CL"} & set(r.categories)),
-        key=lambda r: (r.submitted_at, r.arxiv_id),
-    )
+    assert f"March 2026: {expected} papers stored." in listing.output
+    first = min(chosen, key=lambda r: (r.submitted_at, r.arxiv_id))
     assert first.arxiv_id in listing.output
-    assert "2025-05-0" in listing.output
+    assert "2026-03-0" in listing.output
 
 
-def test_sample_loads_offline_and_papers_defaults_to_newest_month(env: FakeArxivServer) -> None:
-    result = runner.invoke(app, ["harvest", "--sample"])
+def test_papers_defaults_to_the_newest_month(env: FakeArxivServer) -> None:
+    result = runner.invoke(app, ["harvest", "--month", "2026-03", "--categories", "cs.LG,cs.CL,cs.CV"])
     assert result.exit_code == 0, result.output
-    assert "inserted 300" in result.output
-    assert env.requests == []  # no network at all
-
+    stored = sum(1 for r in PAPERS if {"cs.LG", "cs.CL", "cs.CV"} & set(r.categories))
     listing = runner.invoke(app, ["papers"])
     assert listing.exit_code == 0, listing.output
-    assert "May 2025: 300 papers stored." in listing.output
-    assert "Showing 1–20 of 300" in listing.output
+    assert f"March 2026: {stored} papers stored." in listing.output
+    assert f"Showing 1–20 of {stored}" in listing.output
+
+
+def test_there_is_no_bundled_sample_any_more(sqlite_env: FakeArxivServer) -> None:
+    result = runner.invoke(app, ["harvest", "--sample"])
+    assert result.exit_code != 0
+    assert "--sample" in result.output  # Typer names the unknown option
+    assert sqlite_env.requests == []
 
 
 def test_harvest_failure_is_a_short_message(env: FakeArxivServer) -> None:
     env.inject("status", status=503, times=None)
-    result = runner.invoke(app, ["harvest", "--month", "2025-05"])
+    result = runner.invoke(app, ["harvest", "--month", "2026-03"])
     assert result.exit_code == 1
     assert "HTTP 503" in result.output
-    assert "2025-05-01 00:00–2025-05-31 23:59 UTC" in result.output
+    assert "2026-03-01 00:00–2026-03-31 23:59 UTC" in result.output
     assert "Traceback" not in result.output
 
 
@@ -100,7 +106,6 @@ def test_harvest_failure_is_a_short_message(env: FakeArxivServer) -> None:
             "Not arXiv categories",
         ),
         (["harvest", "--month", "2025-05", "--categories", ",,"], "empty"),
-        (["harvest", "--sample", "--month", "2025-05"], "--sample"),
         (["papers", "--month", '"NEAR" OR 1=1 🤖'], "YYYY-MM"),
     ],
 )
@@ -115,8 +120,9 @@ def test_bad_input_is_refused_clearly(sqlite_env: FakeArxivServer, args: list[st
 def test_help_explains_each_command() -> None:
     harvest_help = runner.invoke(app, ["harvest", "--help"])
     assert harvest_help.exit_code == 0
-    for text in ("--from", "--month", "--categories", "--sample", "yesterday", "resumes"):
+    for text in ("--from", "--month", "--categories", "yesterday", "resumes"):
         assert text in harvest_help.output
+    assert "--sample" not in harvest_help.output
     papers_help = runner.invoke(app, ["papers", "--help"])
     assert papers_help.exit_code == 0
     assert "--limit" in papers_help.output

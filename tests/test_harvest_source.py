@@ -11,10 +11,11 @@ import pytest
 from pytest_socket import SocketConnectBlockedError
 
 from bot.errors import HarvestError, ValidationError
+from bot.harvest.records import PaperRecord
 from bot.harvest.source import ArxivSource, Window, build_query
-from bot.sample import load_sample
 from bot.settings import load_settings
 from tests.fakes.arxiv_server import FakeArxivServer, make_records
+from tests.paper_corpus import generate_papers, hostile_papers
 
 OCT1 = dt.datetime(2026, 10, 1, 0, 0, tzinfo=dt.UTC)
 OCTOBER = Window.for_days(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
@@ -82,17 +83,37 @@ def test_records_are_converted_faithfully(server: FakeArxivServer) -> None:
     )
 
 
-def test_bundled_sample_round_trips_through_the_feed() -> None:
-    sample = load_sample()
-    with FakeArxivServer(sample) as fake:
+def _squashed(record: PaperRecord) -> PaperRecord:
+    """What the parser makes of a record: runs of whitespace (also non-breaking) become one space."""
+    return dataclasses.replace(
+        record,
+        title=" ".join(record.title.split()),
+        abstract=" ".join(record.abstract.split()),
+        authors=tuple(" ".join(name.split()) for name in record.authors),
+        comment=" ".join(record.comment.split()) if record.comment else None,
+    )
+
+
+def test_generated_papers_round_trip_through_the_feed() -> None:
+    papers = generate_papers(400, seed=11, hostile_share=0.3)
+    with FakeArxivServer(papers) as fake:
         source = _source(fake, page_size=1000)
-        may = Window.for_days(dt.date(2025, 5, 1), dt.date(2025, 5, 31))
-        categories = sorted({c for r in sample for c in r.categories})
-        page = source.fetch_page(may, categories, 0)
-    assert page.total == len(sample) == len(page.records)
-    by_id = {r.arxiv_id: r for r in page.records}
-    for original in sample:
-        assert by_id[original.arxiv_id] == original
+        march = Window.for_days(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+        categories = sorted({c for r in papers for c in r.categories})
+        page = source.fetch_page(march, categories, 0)
+    assert page.total == len(papers) == len(page.records)
+    assert {r.arxiv_id: r for r in page.records} == {r.arxiv_id: _squashed(r) for r in papers}
+
+
+@pytest.mark.parametrize("shape", sorted(hostile_papers()))
+def test_hostile_shapes_round_trip_through_the_real_client(shape: str) -> None:
+    """LaTeX, HTML, many scripts, 10,000-character abstracts, old-style ids, empty author lists…
+    survive the Atom feed, the `arxiv` client and our parser unchanged (whitespace aside)."""
+    for original in hostile_papers()[shape]:
+        with FakeArxivServer([original]) as fake:
+            day = original.submitted_at.date()
+            page = _source(fake).fetch_page(Window.for_days(day, day), [original.primary_category], 0)
+        assert page.records == [_squashed(original)], shape
 
 
 def test_empty_window_is_not_an_error(server: FakeArxivServer) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import json
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -23,9 +21,9 @@ from bot.db.engine import make_engine, make_session_factory
 from bot.errors import DatabaseNotReadyError
 from bot.textquery import parse_text_query
 from tests.conftest import PG_URL_ENV, PostgresDatabases
+from tests.paper_corpus import generate_papers
 
 NOW = dt.datetime(2026, 10, 5, 12, tzinfo=dt.UTC)
-SAMPLE = Path(__file__).parent / "data" / "papers-2025-04-sample.jsonl.gz"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -269,8 +267,12 @@ def test_postgresql_keeps_paper_rows_whole(pg_databases: PostgresDatabases | Non
     # TOAST table (every full-text test of a row would fetch it back from there).
     if pg_databases is None:
         pytest.skip(f"PostgreSQL tests need {PG_URL_ENV}")
-    with gzip.open(SAMPLE, "rt", encoding="utf-8") as lines:
-        abstract = max((json.loads(line)["abstract"] for line in lines), key=len)  # 1.9 kB, real text
+    abstract = ""
+    for paper in generate_papers(40, seed=5, hostile_share=0.0):  # 1.9 kB of varied, team-written text
+        if len(abstract) + len(paper.abstract) > 1900:
+            break
+        abstract = f"{abstract} {paper.abstract}".strip()
+    abstract += " The last word is zephyrine."
     last_word = abstract.split()[-1].strip(".")
     engine = make_engine(pg_databases.create())
 

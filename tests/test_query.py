@@ -24,8 +24,8 @@ def test_plain_words_phrases_exclusions() -> None:
 
 
 def test_operators() -> None:
-    parsed = parse_query('author:"Yann LeCun" author:Bengio month:2026-10 since:2026-1 rl', TOPICS)
-    assert parsed.base.authors == (("yann", "lecun"), ("bengio",))
+    parsed = parse_query('author:"Grace Hopper" author:Lovelace month:2026-10 since:2026-1 rl', TOPICS)
+    assert parsed.base.authors == (("grace", "hopper"), ("lovelace",))
     assert parsed.month == "2026-10"
     assert parsed.since == "2026-01"
     assert parsed.since_month() == "2026-10"

@@ -14,8 +14,8 @@ from bot.ranking import DEFAULT_TOPICS, Candidate, TopicSpec, explain, rank_mont
 from bot.ranking.corpus import build_corpus, words
 from bot.ranking.priors import author_outputs, momentum, paper_notes, venue_note
 from bot.ranking.rank import score_papers
-from bot.sample import sample_rows
 from bot.settings import RankingWeights
+from tests.paper_corpus import generate_papers
 
 WEIGHTS = RankingWeights()
 WHEN = dt.datetime(2025, 4, 10, tzinfo=dt.UTC)
@@ -390,11 +390,8 @@ def test_default_topics_cover_the_usual_themes() -> None:
 
 def test_ranking_with_example_papers_is_the_same_whatever_numpy_s_global_seed() -> None:
     """The SVM of topics with examples once drew its seed from numpy's global generator, so scores
-    moved in the sixth decimal from run to run (seen on the bundled sample)."""
-    month = [
-        paper(row["id"], row["title"], row["abstract"], authors=tuple(row.get("authors") or ()))
-        for row in sample_rows()
-    ]
+    moved in the sixth decimal from run to run."""
+    month = [paper(r.arxiv_id, r.title, r.abstract, authors=r.authors) for r in generate_papers(300, seed=9)]
     topics = [
         dataclasses.replace(t, examples=(month[7 * k].arxiv_id, month[7 * k + 1].arxiv_id))
         for k, t in enumerate(DEFAULT_TOPICS)

@@ -2,10 +2,11 @@
 
 `build_corpus` numbers tokens with numpy passes instead of a dict lookup per token, builds the counts
 and an inverted index from one counting sort, and `rank_month` builds `ScoredPaper`s lazily. Each is
-checked here against the plain version (kept in this file as the reference) on real papers and on
-text chosen to hit the edge cases: 8/16-byte word boundaries, long words, non-ASCII, our separator
-characters in the papers' own text, and hash collisions forced with tiny tables. Speed itself is
-measured by bench/rank_month.py, not here.
+checked here against the plain version (kept in this file as the reference) on team-written papers
+(`tests.paper_corpus`: LaTeX, HTML, emoji, other scripts), on 200 papers of a real month when the
+labelled data is at hand (`tests.bench_data`), and on text chosen to hit the edge cases: 8/16-byte
+word boundaries, long words, non-ASCII, our separator characters in the papers' own text, and hash
+collisions forced with tiny tables. Speed itself is measured by bench/rank_month.py, not here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import count
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,14 +27,20 @@ from bot.ranking.evaluation import load_pool
 from bot.ranking.rank import _NON_WORD, _near_duplicate, score_papers
 from bot.ranking.types import Ranking, ScoredPaper
 from bot.settings import RankingWeights
+from tests.bench_data import bench_file
+from tests.paper_corpus import generate_papers, hostile_papers, write_pool
 
-SAMPLE = Path(__file__).parent / "data" / "papers-2025-04-sample.jsonl.gz"
 WEIGHTS = RankingWeights()
 
 
-@pytest.fixture(scope="module")
-def sample() -> list[Candidate]:
-    return load_pool(SAMPLE)
+@pytest.fixture(scope="module", params=["generated", "real-month"])
+def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Candidate]:
+    """300 generated papers (through a pool file and the pool loader), or 200 of a real month."""
+    if request.param == "real-month":
+        return load_pool(bench_file("pool-2025-04.jsonl.gz"))[:200]
+    hostile = [group[0] for group in hostile_papers().values()]
+    path = write_pool(tmp_path_factory.mktemp("pool") / "pool.jsonl.gz", generate_papers(300) + hostile)
+    return load_pool(path)
 
 
 def reference_numbering(data: bytes) -> tuple[list[int], list[bytes]]:
@@ -75,7 +81,7 @@ def test_token_numbering_equals_a_dict_even_when_every_word_collides(table_bits:
         assert distinct == expected_words, data[:60]
 
 
-def test_token_numbering_on_real_papers(sample: list[Candidate]) -> None:
+def test_token_numbering_on_papers(sample: list[Candidate]) -> None:
     data = " \x01 ".join(f"{c.title} \x00 {c.abstract}" for c in sample).encode()
     ids, distinct = _number_tokens(data)
     expected_ids, expected_words = reference_numbering(data)
@@ -121,7 +127,7 @@ def assert_matches_reference(corpus: Corpus, phrases: Sequence[str]) -> None:
             assert np.array_equal(title, np.bincount(doc[in_title], minlength=corpus.n_docs))
 
 
-def test_corpus_of_real_papers_matches_the_plain_construction(sample: list[Candidate]) -> None:
+def test_corpus_of_papers_matches_the_plain_construction(sample: list[Candidate]) -> None:
     corpus = build_corpus([c.title for c in sample], [c.abstract for c in sample])
     phrases = [p for topic in DEFAULT_TOPICS for p in (*topic.include, *topic.exclude)]
     assert_matches_reference(corpus, phrases)

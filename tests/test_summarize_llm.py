@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ from bot.digest.summarize import (
 )
 from bot.settings import load_settings
 from tests.fakes.llm_server import Behaviour, FakeLLMServer, running_llm_server
+from tests.paper_corpus import digest_papers, pool_rows
 
-PAPER = json.loads((Path(__file__).parent / "data" / "abstracts.json").read_text())[0]
+PAPER = pool_rows(digest_papers(1))[0]  # a team-written paper with a full-length abstract
 MODEL = "fake-model-1"
 
 

@@ -3,7 +3,7 @@
     diffusion video                 plain words, all required
     "world model"                   a phrase
     -survey                         exclude a word
-    author:LeCun  author:"Yann LeCun"
+    author:Hopper  author:"Grace Hopper"
     month:2026-10                   papers submitted that month
     since:2026-01                   papers submitted from that month on
     topic:agents                    any of the topic's include phrases (OR), AND the rest
@@ -158,7 +158,7 @@ def parse_query(text: str, topics: Mapping[str, Sequence[str]] | None = None) ->
             if author and len(authors) < MAX_AUTHORS and author not in authors:
                 authors.append(author)
             elif not author:
-                notes.append("author: needs a name, e.g. author:LeCun")
+                notes.append("author: needs a name, e.g. author:Hopper")
             return " "
         if key in ("month", "since"):
             parsed = parse_month(value)

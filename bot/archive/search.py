@@ -104,7 +104,7 @@ def search_archive(
     page_size = min(max(int(page_size), 1), MAX_PAGE_SIZE)
     shown = query.display()
     if not query.has_terms:
-        hint = "Type a few words to search the archive, e.g. `diffusion video` or `author:LeCun`."
+        hint = "Type a few words to search the archive, e.g. `diffusion video` or `author:Hopper`."
         if query.month:
             hint += f" To see the {month_label(query.month)} digest, ask for that issue."
         return SearchResult(

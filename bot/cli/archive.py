@@ -47,7 +47,7 @@ def _print_search(result: SearchResult) -> None:
 @app.command("search", cls=QueryCommand, rich_help_panel=PANEL_ARCHIVE)
 def search(
     query: list[str] = typer.Argument(  # noqa: B008
-        ..., help='e.g. diffusion video, "world model", author:LeCun, topic:agents, -excluded'
+        ..., help='e.g. diffusion video, "world model", author:Hopper, topic:agents, -excluded'
     ),
     page: int = typer.Option(1, "--page", min=1, help="Result page (5 per page)."),
     page_size: int = typer.Option(5, "--page-size", min=1, max=25),

@@ -134,9 +134,6 @@ def harvest(
         str | None,
         typer.Option("--categories", help="Comma-separated arXiv categories (default: TRENDS_CATEGORIES)."),
     ] = None,
-    sample: Annotated[
-        bool, typer.Option("--sample", help="Load the bundled sample of ~300 May 2025 papers (offline).")
-    ] = False,
 ) -> None:
     """Fetch arXiv papers submitted in a date window and store them.
 
@@ -146,25 +143,12 @@ def harvest(
 
     Uses TRENDS_ARXIV_API_URL, waiting TRENDS_ARXIV_DELAY_SECONDS (at least 3) between requests.
 
-    Examples: trends harvest --month 2026-10 | trends harvest --sample
+    Examples: trends harvest --month 2026-10
 
     trends harvest --from 2026-10-01 --to 2026-10-07 --categories cs.LG,cs.CL
     """
-    from bot.harvest.harvester import Harvester, store_records
-    from bot.sample import SAMPLE_MONTH, load_sample
+    from bot.harvest.harvester import Harvester
 
-    if sample:
-        run_command(lambda: _sample_alone(from_, to, month, categories))
-        with container() as c:
-            counts = store_records(c.uow, load_sample())
-        console.print(
-            f"Loaded the bundled sample ({counts.total} papers from {Month.parse(SAMPLE_MONTH).label}): "
-            f"inserted {counts.inserted}, updated {counts.updated}, unchanged {counts.unchanged}. "
-            f"Try: trends papers --month {SAMPLE_MONTH}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        return
     today = dt.datetime.now(dt.UTC).date()
     first, last = run_command(lambda: resolve_window(from_, to, month, today))
     with container() as c:
@@ -185,11 +169,6 @@ def harvest(
         else:
             result = harvester.harvest(first, last, chosen, LineProgress())
     console.print(_summary(result), highlight=False, soft_wrap=True)
-
-
-def _sample_alone(*other_options: str | None) -> None:
-    if any(option is not None for option in other_options):
-        raise ValidationError("--sample loads the bundled papers; drop --from/--to/--month/--categories.")
 
 
 def _first_author(paper: Paper) -> str:
@@ -227,7 +206,7 @@ def papers(
     console.print(f"{chosen.label}: {total:,} papers stored.", highlight=False, soft_wrap=True)
     if not rows:
         if total == 0:
-            console.print("Nothing yet: run `trends harvest --month " + str(chosen) + "` (or --sample).")
+            console.print("Nothing yet: run `trends harvest --month " + str(chosen) + "`.")
         return
     table = Table(show_lines=False)
     table.add_column("arXiv id", no_wrap=True)

@@ -356,7 +356,7 @@ _BOILERPLATE = _cues(
     r"\bavailable (?:at|on|from|online)\b|\b(?:publicly|freely|openly) (?:available|released|accessible)\b",
     r"\b(?:is|are|will be) (?:released|open-sourced)\b",
 )
-# The name a title gives its method ("TRAP: Targeted…", "Qwen3 Technical Report"): a sentence that
+# The name a title gives its method ("PLOVER: Sparse…", "Kestrel-2 Technical Report"): a sentence that
 # names it describes the contribution. A lone word before a colon, except a genre ("Position: …").
 _TITLE_NAME = re.compile(
     r"^\s*([A-Za-z0-9][\w.+-]*[\w+])(?:\s*:|\s+(?:technical report|system card)\b)", re.I
@@ -627,7 +627,7 @@ class OfflineSummarizer:
         before = [s for s in usable if contribution is None or s.index < contribution.index]
         others = [s for s in usable if s.result < 2]
         # The problem is told before the contribution, or else elsewhere, but not in a sentence about
-        # the authors' own work ("Our method is…", "A key innovation in Qwen3 is…") unless it asks
+        # the authors' own work ("Our method is…", "A key innovation in Kestrel-2 is…") unless it asks
         # the question ("We study whether…"): a problem cut short beats those. Failing that, what
         # comes before the contribution, preferring a sentence that claims no novelty, then the rest.
         tiers = [

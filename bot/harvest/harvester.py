@@ -241,7 +241,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 def store_records(uow_factory: Callable[[], UnitOfWork], records: Sequence[PaperRecord]) -> UpsertCounts:
-    """Store ready-made records (the bundled sample, an import) in one unit of work."""
+    """Store ready-made records (an import, a test's fixtures) in one unit of work."""
     with uow_factory() as uow:
         counts = upsert_many(uow.session, records)
         uow.commit()

@@ -1,6 +1,6 @@
 """`PaperRecord`: one paper as a source reports it, before it is stored.
 
-Plain data with no ORM or network types, so sources, the sample loader, tests and the paper repository
+Plain data with no ORM or network types, so sources, importers, tests and the paper repository
 all speak the same language. Ids are base arXiv ids (no version); the version travels separately.
 """
 

@@ -1,6 +1,6 @@
 """A fake arXiv API: a real HTTP server on 127.0.0.1 that answers like export.arxiv.org/api/query.
 
-It serves Atom feeds rendered by `bot.sample.atom` from the `PaperRecord`s it holds, and understands
+It serves Atom feeds rendered by `tests.fakes.arxiv_atom` from the `PaperRecord`s it holds, and understands
 the parts of the API the harvester uses: `search_query` with an OR-group of `cat:` terms and a
 `submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]` range, `start`, `max_results`, `sortBy` and
 `sortOrder`. Every request is recorded. Faults can be queued to test resilience: an HTTP status
@@ -27,7 +27,7 @@ from typing import Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
 from bot.harvest.records import PaperRecord
-from bot.sample.atom import render_feed
+from tests.fakes.arxiv_atom import render_feed
 
 FaultKind = Literal["status", "empty", "truncated", "malformed", "html", "slow"]
 
