@@ -108,7 +108,8 @@ def _harvest(c: Container, target: Month) -> None:
         result = harvester.harvest(target.first_day, last_day, c.settings.categories, progress)
     resumed = f", resumed from {result.resumed_from:%Y-%m-%d %H:%M} UTC" if result.resumed_from else ""
     console.print(
-        f"Stored {result.fetched:,} papers ({result.counts.inserted:,} new) from {result.pages} pages "
+        f"Stored {result.fetched:,} papers ({result.counts.inserted:,} new) from {result.pages} "
+        f"page{'s' if result.pages != 1 else ''} "
         f"in {result.seconds:.0f} s{resumed}.",
         highlight=False,
     )

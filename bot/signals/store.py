@@ -289,11 +289,8 @@ def record_imported_signals(
     """
     if not by_arxiv_id:
         return 0
-    ids = dict(
-        session.execute(select(Paper.arxiv_id, Paper.id).where(Paper.arxiv_id.in_(sorted(by_arxiv_id))))
-        .tuples()
-        .all()
-    )
+    found = session.execute(select(Paper.arxiv_id, Paper.id).where(Paper.arxiv_id.in_(sorted(by_arxiv_id))))
+    ids = {row.arxiv_id: row.id for row in found}
     readings: list[Reading] = []
     for arxiv_id, values in by_arxiv_id.items():
         paper_id = ids.get(arxiv_id)
