@@ -52,8 +52,11 @@ def child(url: str, path: Path) -> None:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     importer = BulkImporter(lambda: UnitOfWork(factory))
+    before = resource.getrusage(resource.RUSAGE_SELF)
     first = importer.run(path)
-    rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_first = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rss_first = after.ru_maxrss / 1024
     again = importer.run(path)
     with factory() as session:
         stored = session.scalar(select(func.count()).select_from(Paper))
@@ -66,16 +69,9 @@ def child(url: str, path: Path) -> None:
     print(
         json.dumps(
             {
-                "first": {
-                    "papers": first.accepted,
-                    "seconds": first.seconds,
-                    "inserted": first.counts.inserted,
-                },
-                "again": {
-                    "papers": again.accepted,
-                    "seconds": again.seconds,
-                    "unchanged": again.counts.unchanged,
-                },
+                "first": {"papers": first.accepted, "seconds": first.seconds, "cpu": cpu_first},
+                "again": {"papers": again.accepted, "seconds": again.seconds},
+                "unchanged": again.counts.unchanged,
                 "stored": stored,
                 "indexed": indexed,
                 "search_hits": hits,
@@ -103,7 +99,8 @@ def report(engine: str, figures: dict[str, object], size_mb: float) -> None:
     rate = first["papers"] / first["seconds"]
     print(
         f"{engine:<10} import  {first['papers']:>9,.0f} papers in {first['seconds']:7.1f} s = "
-        f"{rate:>8,.0f} papers/s ({size_mb / first['seconds']:.0f} MB/s of file)"
+        f"{rate:>8,.0f} papers/s ({size_mb / first['seconds']:.0f} MB/s of file); this process used "
+        f"{first['cpu']:.1f} s of CPU = {first['papers'] / first['cpu']:,.0f} papers per CPU-second"
     )
     print(
         f"{engine:<10} re-run  {again['papers']:>9,.0f} papers in {again['seconds']:7.1f} s = "
