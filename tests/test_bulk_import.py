@@ -60,7 +60,7 @@ def _snapshot_rows() -> list[dict[str, object]]:
         snapshot_row(
             "hep-th/9901001", categories=("hep-th",), created=(dt.datetime(1999, 1, 4, tzinfo=UTC),)
         ),
-        snapshot_row("2404.00077", title="Retrieval for agents", categories=("cs.IR",), created=(V2,)),
+        snapshot_row("2404.00077", title="Retrieval for\x00 agents", categories=("cs.IR",), created=(V2,)),
     ]
 
 
@@ -107,6 +107,7 @@ def test_snapshot_file_plain_and_gzipped(uow: UnitOfWork, tmp_path: Path, name: 
         assert sparse.code_url == "https://github.com/lab/sparse"
         assert sparse.doi == "10.1000/xyz"
         assert sparse.abs_url == "https://arxiv.org/abs/2403.01234"
+        assert papers["2404.00077"].title == "Retrieval for agents"  # a NUL is dropped (PostgreSQL)
         old = papers["hep-th/9901001"]
         assert (old.version, old.primary_category) == (1, "hep-th")
         assert old.abs_url == "https://arxiv.org/abs/hep-th/9901001"

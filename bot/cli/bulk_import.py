@@ -181,7 +181,15 @@ def import_file(
     """
     filters = run_command(lambda: build_filter(categories, from_, to))
     with container() as c:
-        result = run_import(c, file, filters)
+        try:
+            result = run_import(c, file, filters)
+        except KeyboardInterrupt:
+            console.print(
+                "Interrupted: the batches stored so far are kept. Run the same import again to complete "
+                "it (papers already stored are left as they are).",
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
     console.print(summary(result), highlight=False, soft_wrap=True)
     if result.accepted:
         month = result.busiest_month

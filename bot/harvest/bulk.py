@@ -205,6 +205,8 @@ def _detect(row: Mapping[str, Any]) -> str | None:
 def _squash(text: str) -> str:
     """Runs of whitespace become one space (the snapshot wraps titles and abstracts at ~80 columns)."""
     # Most lines only wrap: replacing newlines is a fast scan, the general split-and-join is not.
+    if "\x00" in text:  # JSON can carry NUL characters; PostgreSQL text cannot
+        text = text.replace("\x00", "")
     flat = text.replace("\n", " ").strip()
     if "  " in flat or "\t" in flat or "\r" in flat:
         return " ".join(flat.split())
