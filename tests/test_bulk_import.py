@@ -22,6 +22,7 @@ from bot.db.uow import UnitOfWork
 from bot.errors import NotFoundError, SourceError, ValidationError
 from bot.harvest.bulk import (
     BAD_DATE,
+    BAD_FIELD,
     BAD_ID,
     MISSING_FIELD,
     NOT_JSON,
@@ -207,12 +208,13 @@ def test_bad_lines_are_skipped_with_their_numbers(
         bad_date,  # 9
         good[1],
         "\xff\xfe garbage",  # 11
+        {**snapshot_row("2403.00007"), "authors_parsed": [["Lovelace", 3, ""]]},  # 12
     ]
     path = write_lines(tmp_path / "mixed.json", lines)
     with caplog.at_level(logging.WARNING, logger="bot.harvest.bulk"):
         result = _importer(uow).run(path)
     assert result.counts.inserted == 2
-    assert result.lines == 10
+    assert result.lines == 11
     assert result.skipped == {
         NOT_JSON: 2,
         MISSING_FIELD: 2,
@@ -220,7 +222,9 @@ def test_bad_lines_are_skipped_with_their_numbers(
         UNKNOWN_CATEGORY: 1,
         BAD_ID: 1,
         BAD_DATE: 1,
+        BAD_FIELD: 1,
     }
+    assert result.skipped_lines[BAD_FIELD] == [12]
     assert result.skipped_lines[NOT_JSON] == [2, 11]
     assert result.skipped_lines[MISSING_FIELD] == [3, 8]
     assert result.skipped_lines[UNKNOWN_CATEGORY] == [6]

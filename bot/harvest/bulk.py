@@ -266,13 +266,16 @@ def _snapshot_authors(row: Mapping[str, Any]) -> tuple[str, ...]:
     parsed = row.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
         names: list[str] = []
-        for parts in parsed:
-            if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
-                raise _Skip(BAD_FIELD, "`authors_parsed` is not a list of [last, first, suffix]")
-            last, first, suffix = [*parts, "", "", ""][:3]
-            name = _squash(f"{first} {last} {suffix}")
-            if name:
-                names.append(name)
+        try:
+            for parts in parsed:
+                if type(parts) is not list:
+                    raise TypeError
+                # [last, first, suffix]; join refuses anything but strings.
+                name = " ".join(" ".join((*parts[1:2], *parts[0:1], *parts[2:3])).split())
+                if name:
+                    names.append(name)
+        except TypeError:
+            raise _Skip(BAD_FIELD, "`authors_parsed` is not a list of [last, first, suffix]") from None
         return tuple(names)
     text = row.get("authors")
     if text is None:
