@@ -241,10 +241,11 @@ def test_a_file_of_another_shape_or_none_at_all(uow: UnitOfWork, tmp_path: Path)
     with pytest.raises(NotFoundError):
         _importer(uow).run(tmp_path / "absent.json")
     broken = tmp_path / "broken.json.gz"
-    write_lines(broken, _snapshot_rows())
-    broken.write_bytes(broken.read_bytes()[:-30])  # a download cut short
-    with pytest.raises(SourceError, match="could not be read"):
-        _importer(uow).run(broken)
+    write_lines(broken, list(generated_snapshot(200, seed=9)))
+    broken.write_bytes(broken.read_bytes()[:-300])  # a download cut short
+    with pytest.raises(SourceError, match="could not be read past line"):
+        _importer(uow, batch_size=50).run(broken)
+    assert 150 < _count(uow) < 200  # the lines read before the break are stored, batch or not
 
 
 def _failing_trigger(engine: Engine, arxiv_id: str) -> tuple[str, ...]:

@@ -438,11 +438,14 @@ class BulkImporter:
                         in_flight = writer.submit(self._store, batch, result.path.name)
                         batch = []
             except (gzip.BadGzipFile, EOFError, OSError) as exc:
+                # A file cut short (an interrupted download): keep everything read before the break.
                 if in_flight is not None:
                     self._collect(in_flight, result)
+                if batch:
+                    self._collect(writer.submit(self._store, batch, result.path.name), result)
                 raise SourceError(
-                    f"{path} could not be read past line {result.lines}: {exc}. Papers of the lines "
-                    "before are stored; fix the file and import it again to complete."
+                    f"{path} could not be read past line {result.lines}: {exc}. The papers before "
+                    "are stored; fix or download the file again and import it again to complete."
                 ) from None
             if in_flight is not None:
                 self._collect(in_flight, result)
