@@ -338,7 +338,7 @@ def test_cli_import_prints_a_summary(
     assert "arXiv metadata snapshot" in result.output
     assert "2 new" in result.output
     assert "1 outside the filters" in result.output
-    assert "not JSON: 2 (line 4, 5)" in result.output
+    assert "not JSON: 2 (lines 4, 5)" in result.output
     again = runner.invoke(app, ["import", str(path), "--categories", "cs.LG,hep-th"])
     assert "0 new, 0 updated, 2 unchanged" in again.output
     bad = runner.invoke(app, ["import", str(path), "--categories", "cs.XX"])

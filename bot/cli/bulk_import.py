@@ -142,11 +142,11 @@ def summary(result: ImportResult) -> str:
         lines.append(f"Stored {result.signals:,} signal readings that came with the papers.")
     if result.skipped:
         total = sum(result.skipped.values())
-        lines.append(f"Skipped {total:,} lines:")
+        lines.append(f"Skipped {total:,} line{'s' if total != 1 else ''}:")
         for reason, count in result.skipped.most_common():
             shown = ", ".join(str(n) for n in result.skipped_lines.get(reason, []))
             more = ", …" if count > len(result.skipped_lines.get(reason, [])) else ""
-            lines.append(f"  {reason}: {count:,} (line {shown}{more})")
+            lines.append(f"  {reason}: {count:,} (line{'s' if count != 1 else ''} {shown}{more})")
     return "\n".join(lines)
 
 
