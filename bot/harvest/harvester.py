@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from bot.db.models import HarvestRun
-from bot.db.papers import UpsertCounts, upsert_many
+from bot.db.papers import UpsertCounts, bulk_upsert
 from bot.db.uow import UnitOfWork
 from bot.errors import TrendsError, ValidationError
 from bot.harvest.records import PaperRecord
@@ -173,7 +173,7 @@ class Harvester:
     def _store_page(self, run_id: int, records: list[PaperRecord]) -> UpsertCounts:
         """One unit of work: the page's papers and the checkpoint that says they are stored."""
         with self._uow() as uow:
-            counts = upsert_many(uow.session, records)
+            counts = bulk_upsert(uow.session, records)
             run = uow.session.get(HarvestRun, run_id)
             if run is None:  # pragma: no cover - the row was created by this harvest
                 raise RuntimeError(f"harvest run {run_id} disappeared")
@@ -243,6 +243,6 @@ def _error_text(exc: BaseException) -> str:
 def store_records(uow_factory: Callable[[], UnitOfWork], records: Sequence[PaperRecord]) -> UpsertCounts:
     """Store ready-made records (an import, a test's fixtures) in one unit of work."""
     with uow_factory() as uow:
-        counts = upsert_many(uow.session, records)
+        counts = bulk_upsert(uow.session, records)
         uow.commit()
     return counts

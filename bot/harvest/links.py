@@ -83,6 +83,8 @@ class PaperLinks:
 
 def _clean_latex(text: str) -> str:
     # `\_` and `\~` are how LaTeX writes _ and ~ inside URLs; `\url{…}` braces end at the brace.
+    if "\\" not in text:  # most text has no LaTeX escapes: skip four scans
+        return text
     return text.replace("\\_", "_").replace("\\~", "~").replace("\\%", "%").replace("\\#", "#")
 
 

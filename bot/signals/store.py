@@ -37,14 +37,14 @@ within every driver's parameter limit).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db.models import Paper, PaperSignal
-from bot.signals.types import SEMANTIC_SCHOLAR, VENUE_KNOWN, Reading
+from bot.signals.types import ALL_SOURCES, SEMANTIC_SCHOLAR, VENUE_KNOWN, Reading
 
 GROWTH_SUFFIX = ".growth"
 MIN_GROWTH_WINDOW_DAYS = 1.0
@@ -276,3 +276,29 @@ def prune_readings(session: Session, older_than: dt.datetime) -> int:
 def _per_day(change: float, since: dt.datetime, until: dt.datetime) -> float:
     days = max((until - since).total_seconds() / _SECONDS_PER_DAY, MIN_GROWTH_WINDOW_DAYS)
     return change / days
+
+
+def record_imported_signals(
+    session: Session, by_arxiv_id: Mapping[str, Mapping[str, float]], observed_at: dt.datetime
+) -> int:
+    """Store readings that came with imported papers (`{"2505.01234": {"huggingface.upvotes": 12}}`).
+
+    Keys are `<source>.<name>` as `latest_signals` answers them; keys of unknown sources and papers
+    not stored are ignored. Goes through `record_readings`, so importing the same file again adds no
+    rows. Returns the number of readings handed over. Does not commit.
+    """
+    if not by_arxiv_id:
+        return 0
+    found = session.execute(select(Paper.arxiv_id, Paper.id).where(Paper.arxiv_id.in_(sorted(by_arxiv_id))))
+    ids = {row.arxiv_id: row.id for row in found}
+    readings: list[Reading] = []
+    for arxiv_id, values in by_arxiv_id.items():
+        paper_id = ids.get(arxiv_id)
+        if paper_id is None:
+            continue
+        for key, value in values.items():
+            source, _, name = key.partition(".")
+            if source in ALL_SOURCES and name and not key.endswith(GROWTH_SUFFIX):
+                readings.append(Reading(paper_id, source, name, float(value)))
+    record_readings(session, readings, observed_at)
+    return len(readings)

@@ -1,0 +1,529 @@
+"""Bulk import: stream papers from a JSON-lines file into the database, in constant memory.
+
+Two formats, recognised per file from its first JSON object:
+
+- **arXiv's metadata snapshot** (`arxiv-metadata-oai-snapshot.json`, the file arXiv publishes for bulk
+  access): `id`, `title`, `abstract`, `authors` / `authors_parsed`, `categories` (space-separated, the
+  primary first), `versions` ([{`version`, `created`}]), `comments`, `journal-ref`, `doi`. A paper's
+  `submitted_at` is when its v1 was created, `updated_at` when its newest version was, and its version
+  is the number of the newest one.
+- **the pool format** of the benchmark months: `id`, `title`, `abstract`, `authors` (list), `categories`
+  (list), `primary`, `date` (the submission day), optionally `signals` ({"huggingface.upvotes": n}).
+
+Plain or gzipped (recognised by its magic bytes, not its name). Lines are read one at a time and stored
+in batches; a batch is one unit of work, so a failure leaves no half-stored batch: the batches before
+it stay stored, and running the import again completes it (storing is idempotent: by base arXiv id,
+newest version wins, unchanged papers are not written).
+
+A line that is not JSON, lacks a field, has an unreadable id or date, or names a category arXiv does not
+have is skipped: counted by reason, its line number logged (`ImportResult.skipped_lines` keeps the
+first few of each reason). Papers outside the filters (`ImportFilter`) are counted as filtered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import orjson
+from sqlalchemy.orm import Session
+
+from bot.arxiv_categories import is_known_category
+from bot.arxiv_ids import parse_arxiv_id
+from bot.db.papers import UpsertCounts, bulk_upsert
+from bot.db.uow import UnitOfWork
+from bot.errors import NotFoundError, SourceError, TrendsError, ValidationError
+from bot.harvest.records import PaperRecord
+from bot.months import Month
+from bot.signals.store import record_imported_signals
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT = "arxiv-snapshot"
+POOL = "pool"
+FORMAT_NAMES = {SNAPSHOT: "arXiv metadata snapshot", POOL: "pool (one paper a line)"}
+
+DEFAULT_BATCH_SIZE = 5000
+# Line numbers kept per skip reason for the summary, and skipped lines logged one by one: a file that
+# is wrong everywhere should not flood the log with millions of warnings.
+KEPT_LINE_NUMBERS = 5
+LOGGED_SKIPS = 200
+
+# Skip reasons, as the summary shows them.
+NOT_JSON = "not JSON"
+NOT_OBJECT = "not a JSON object"
+MISSING_FIELD = "missing field"
+BAD_FIELD = "malformed field"
+BAD_ID = "unreadable arXiv id"
+BAD_DATE = "unreadable date"
+UNKNOWN_CATEGORY = "unknown category"
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+
+
+class ImportBatchError(TrendsError):
+    """A batch could not be stored: it was rolled back; the batches before it stay stored."""
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFilter:
+    """Which papers of the file to store: any of `categories`, first version submitted in the days."""
+
+    categories: frozenset[str] | None = None
+    first_day: dt.date | None = None  # included
+    last_day: dt.date | None = None  # included
+
+    def __post_init__(self) -> None:
+        if self.categories is not None:
+            unknown = sorted(c for c in self.categories if not is_known_category(c))
+            if unknown:
+                shown = ", ".join(repr(c[:40]) for c in unknown[:5])
+                raise ValidationError(f"Not arXiv categories: {shown} (expected e.g. cs.LG or stat.ML).")
+            if not self.categories:
+                raise ValidationError("--categories is empty: list arXiv categories like cs.LG,cs.CL.")
+        if self.first_day and self.last_day and self.first_day > self.last_day:
+            raise ValidationError(f"--from {self.first_day} is after --to {self.last_day}.")
+
+    def accepts(self, record: PaperRecord) -> bool:
+        if self.categories is not None and self.categories.isdisjoint(record.categories):
+            return False
+        day = record.submitted_at.date()
+        if self.first_day is not None and day < self.first_day:
+            return False
+        return self.last_day is None or day <= self.last_day
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    format: str | None = None
+    lines: int = 0  # non-blank lines read
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    filtered: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_lines: dict[str, list[int]] = field(default_factory=dict)
+    months: Counter[str] = field(default_factory=Counter)  # "YYYY-MM" of every paper accepted
+    signals: int = 0  # signal readings stored from pool lines
+    batches: int = 0
+    seconds: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        """Papers that passed parsing and the filters (stored, updated or unchanged)."""
+        return self.counts.total
+
+    @property
+    def busiest_month(self) -> Month | None:
+        if not self.months:
+            return None
+        # Most papers; ties go to the later month (the fresher digest).
+        label = max(self.months.items(), key=lambda item: (item[1], item[0]))[0]
+        return Month.parse(label)
+
+
+class ImportProgress(Protocol):
+    """What an import reports after each batch (the CLI draws a bar)."""
+
+    def batch_stored(self, result: ImportResult, bytes_read: int, bytes_total: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    record: PaperRecord
+    line: int
+    signals: Mapping[str, float] | None
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+class _CountingReader(io.RawIOBase):
+    """A raw file that remembers how many bytes were read (compressed ones, for a gzipped file)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        self.position += count or 0
+        return int(count or 0)
+
+
+@contextmanager
+def _open_lines(path: Path) -> Iterator[tuple[Iterator[bytes], _CountingReader, int]]:
+    if not path.is_file():
+        raise NotFoundError(f"{path} does not exist (give the path of a JSON-lines file).")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as raw:
+            counter = _CountingReader(raw)
+            buffered = io.BufferedReader(counter, buffer_size=1 << 20)
+            magic = buffered.peek(2)[:2]
+            stream: BinaryIO = gzip.GzipFile(fileobj=buffered) if magic == b"\x1f\x8b" else buffered  # type: ignore[assignment]
+            yield iter(stream), counter, size
+    except (OSError, EOFError) as exc:
+        raise SourceError(f"{path} could not be read: {exc}") from None
+
+
+def _detect(row: Mapping[str, Any]) -> str | None:
+    if isinstance(row.get("categories"), str) or "versions" in row or "authors_parsed" in row:
+        return SNAPSHOT
+    if isinstance(row.get("categories"), list) or "primary" in row or "date" in row:
+        return POOL
+    return None
+
+
+# -- parsing ----------------------------------------------------------------------------------------
+
+
+def _squash(text: str) -> str:
+    """Runs of whitespace become one space (the snapshot wraps titles and abstracts at ~80 columns)."""
+    # Most lines only wrap: replacing newlines is a fast scan, the general split-and-join is not.
+    if "\x00" in text:  # JSON can carry NUL characters; PostgreSQL text cannot
+        text = text.replace("\x00", "")
+    flat = text.replace("\n", " ").strip()
+    if "  " in flat or "\t" in flat or "\r" in flat:
+        return " ".join(flat.split())
+    return flat
+
+
+def _required_text(row: Mapping[str, Any], name: str) -> str:
+    value = row.get(name)
+    if value is None:
+        raise _Skip(MISSING_FIELD, f"no `{name}`")
+    if not isinstance(value, str):
+        raise _Skip(BAD_FIELD, f"`{name}` is not a string")
+    return value
+
+
+def _optional_text(row: Mapping[str, Any], name: str) -> str | None:
+    value = row.get(name)
+    if isinstance(value, str):
+        return _squash(value) or None
+    return None
+
+
+def _base_id(row: Mapping[str, Any]) -> tuple[str, int | None]:
+    text = _required_text(row, "id")
+    try:
+        parsed = parse_arxiv_id(text)
+    except ValidationError:
+        raise _Skip(BAD_ID, f"`id` {text[:40]!r} is not an arXiv id") from None
+    return parsed.base, parsed.version
+
+
+def _checked_categories(names: list[str]) -> tuple[str, ...]:
+    if not names:
+        raise _Skip(MISSING_FIELD, "no categories")
+    unique = tuple(dict.fromkeys(names))
+    for name in unique:
+        if not is_known_category(name):
+            raise _Skip(UNKNOWN_CATEGORY, f"category {name[:40]!r} is not an arXiv category")
+    return unique
+
+
+def _snapshot_time(text: object) -> dt.datetime:
+    """`Mon, 2 Apr 2007 19:18:42 GMT` (RFC 2822, always GMT in the snapshot) as an aware datetime."""
+    try:
+        _weekday, day, month, year, clock, _zone = str(text).split()
+        hour, minute, second = clock.split(":")
+        return dt.datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=dt.UTC
+        )
+    except (ValueError, KeyError):
+        raise _Skip(
+            BAD_DATE, f"version date {str(text)[:40]!r} is not like 'Mon, 2 Apr 2007 19:18:42 GMT'"
+        ) from None
+
+
+def _snapshot_authors(row: Mapping[str, Any]) -> tuple[str, ...]:
+    parsed = row.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        names: list[str] = []
+        try:
+            for parts in parsed:
+                if type(parts) is not list:
+                    raise TypeError
+                # [last, first, suffix]; join refuses anything but strings.
+                name = " ".join(" ".join((*parts[1:2], *parts[0:1], *parts[2:3])).split())
+                if name:
+                    names.append(name)
+        except TypeError:
+            raise _Skip(BAD_FIELD, "`authors_parsed` is not a list of [last, first, suffix]") from None
+        return tuple(names)
+    text = row.get("authors")
+    if text is None:
+        raise _Skip(MISSING_FIELD, "no `authors` or `authors_parsed`")
+    if not isinstance(text, str):
+        raise _Skip(BAD_FIELD, "`authors` is not a string")
+    flat = _squash(text).replace(" and ", ", ")
+    return tuple(name for part in flat.split(",") if (name := part.strip()))
+
+
+def parse_snapshot_row(row: Mapping[str, Any]) -> PaperRecord:
+    """A `PaperRecord` from one object of arXiv's metadata snapshot; raises `_Skip` if unusable."""
+    base, _ = _base_id(row)
+    title = _squash(_required_text(row, "title"))
+    abstract = _squash(_required_text(row, "abstract"))
+    categories_text = _required_text(row, "categories")
+    categories = _checked_categories(categories_text.split())
+    versions = row.get("versions")
+    if versions is None:
+        raise _Skip(MISSING_FIELD, "no `versions`")
+    if not isinstance(versions, list) or not versions or not all(isinstance(v, dict) for v in versions):
+        raise _Skip(BAD_FIELD, "`versions` is not a list of {version, created}")
+    numbered: list[tuple[int, dt.datetime]] = []
+    for entry in versions:
+        label = entry.get("version")
+        if not isinstance(label, str) or not label.startswith("v") or not label[1:].isdigit():
+            raise _Skip(BAD_FIELD, f"version {str(label)[:20]!r} is not like 'v2'")
+        numbered.append((int(label[1:]), _snapshot_time(entry.get("created"))))
+    numbered.sort()
+    first_version, submitted_at = numbered[0]
+    version, updated_at = numbered[-1]
+    if first_version < 1:
+        raise _Skip(BAD_FIELD, "versions start below v1")
+    return PaperRecord(
+        arxiv_id=base,
+        version=version,
+        title=title,
+        abstract=abstract,
+        authors=_snapshot_authors(row),
+        categories=categories,
+        primary_category=categories[0],
+        submitted_at=submitted_at,
+        updated_at=max(updated_at, submitted_at),
+        comment=_optional_text(row, "comments"),
+        journal_ref=_optional_text(row, "journal-ref"),
+        doi=_optional_text(row, "doi"),
+    )
+
+
+def _string_list(row: Mapping[str, Any], name: str) -> list[str]:
+    value = row.get(name)
+    if value is None:
+        raise _Skip(MISSING_FIELD, f"no `{name}`")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Skip(BAD_FIELD, f"`{name}` is not a list of strings")
+    return value
+
+
+def _pool_date(row: Mapping[str, Any]) -> dt.datetime:
+    text = _required_text(row, "date")
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _Skip(BAD_DATE, f"`date` {text[:40]!r} is not an ISO date") from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def parse_pool_row(row: Mapping[str, Any]) -> tuple[PaperRecord, dict[str, float] | None]:
+    """A `PaperRecord` (and its `signals`, if any) from one pool line; raises `_Skip` if unusable."""
+    base, version = _base_id(row)
+    title = _squash(_required_text(row, "title"))
+    abstract = _squash(_required_text(row, "abstract"))
+    authors = tuple(name for a in _string_list(row, "authors") if (name := _squash(a)))
+    categories = _checked_categories(_string_list(row, "categories"))
+    primary = row.get("primary")
+    if primary is not None and not isinstance(primary, str):
+        raise _Skip(BAD_FIELD, "`primary` is not a string")
+    primary = primary or categories[0]
+    if not is_known_category(primary):
+        raise _Skip(UNKNOWN_CATEGORY, f"category {primary[:40]!r} is not an arXiv category")
+    if primary not in categories:
+        categories = (primary, *categories)
+    submitted_at = _pool_date(row)
+    signals = row.get("signals")
+    readings: dict[str, float] | None = None
+    if isinstance(signals, dict):
+        readings = {
+            str(key): float(value)
+            for key, value in signals.items()
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        }
+    record = PaperRecord(
+        arxiv_id=base,
+        version=version or 1,
+        title=title,
+        abstract=abstract,
+        authors=authors,
+        categories=categories,
+        primary_category=primary,
+        submitted_at=submitted_at,
+        updated_at=submitted_at,
+        comment=_optional_text(row, "comment"),
+        journal_ref=_optional_text(row, "journal_ref"),
+        doi=_optional_text(row, "doi"),
+    )
+    return record, readings or None
+
+
+# -- importing --------------------------------------------------------------------------------------
+
+# (session, {arxiv id: {"huggingface.upvotes": n}}, observed at) -> readings stored.
+SignalWriter = Callable[[Session, Mapping[str, Mapping[str, float]], dt.datetime], int]
+
+
+class BulkImporter:
+    """Reads a file line by line and stores its papers a batch (one unit of work) at a time."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        signal_writer: SignalWriter = record_imported_signals,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be positive")
+        self._uow = uow_factory
+        self.batch_size = batch_size
+        self._signal_writer = signal_writer
+
+    def run(
+        self,
+        path: Path,
+        filters: ImportFilter | None = None,
+        progress: ImportProgress | None = None,
+    ) -> ImportResult:
+        """Import every usable paper of `path` that passes `filters`; see the module docstring."""
+        filters = filters or ImportFilter()
+        result = ImportResult(path=path)
+        started = time.monotonic()
+        batch: list[_Item] = []
+        # One writer thread stores a batch while the next one is parsed: the database driver releases
+        # the GIL while it works. One batch in flight at most keeps memory flat.
+        with _open_lines(path) as (lines, counter, size), ThreadPoolExecutor(1, "trends-import") as writer:
+            in_flight: Future[tuple[UpsertCounts, int]] | None = None
+            try:
+                for number, line in enumerate(lines, start=1):
+                    item = self._parse(line, number, result)
+                    if item is None:
+                        continue
+                    if not filters.accepts(item.record):
+                        result.filtered += 1
+                        continue
+                    result.months[f"{item.record.submitted_at:%Y-%m}"] += 1
+                    batch.append(item)
+                    if len(batch) >= self.batch_size:
+                        if in_flight is not None:
+                            self._collect(in_flight, result)
+                            self._report(progress, result, started, counter.position, size)
+                        in_flight = writer.submit(self._store, batch, result.path.name)
+                        batch = []
+            except (gzip.BadGzipFile, EOFError, OSError) as exc:
+                # A file cut short (an interrupted download): keep everything read before the break.
+                if in_flight is not None:
+                    self._collect(in_flight, result)
+                if batch:
+                    self._collect(writer.submit(self._store, batch, result.path.name), result)
+                raise SourceError(
+                    f"{path} could not be read past line {result.lines}: {exc}. The papers before "
+                    "are stored; fix or download the file again and import it again to complete."
+                ) from None
+            if in_flight is not None:
+                self._collect(in_flight, result)
+            if batch:
+                self._collect(writer.submit(self._store, batch, result.path.name), result)
+        self._report(progress, result, started, size, size)
+        return result
+
+    @staticmethod
+    def _report(
+        progress: ImportProgress | None, result: ImportResult, started: float, done: int, size: int
+    ) -> None:
+        result.seconds = time.monotonic() - started
+        if progress is not None:
+            progress.batch_stored(result, done, size)
+
+    @staticmethod
+    def _collect(in_flight: Future[tuple[UpsertCounts, int]], result: ImportResult) -> None:
+        counts, signals = in_flight.result()  # re-raises the batch's ImportBatchError
+        result.counts += counts
+        result.signals += signals
+        result.batches += 1
+
+    def _parse(self, line: bytes, number: int, result: ImportResult) -> _Item | None:
+        if not line.strip():
+            return None
+        result.lines += 1
+        try:
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:  # also invalid UTF-8
+                raise _Skip(NOT_JSON, str(exc)[:80]) from None
+            if not isinstance(row, dict):
+                raise _Skip(NOT_OBJECT, f"a JSON {type(row).__name__}")
+            if result.format is None:
+                detected = _detect(row)
+                if detected is None:
+                    raise ValidationError(
+                        f"{result.path}: line {number} is neither an arXiv metadata snapshot record "
+                        "(id, title, abstract, categories, versions) nor a pool line (id, title, "
+                        "abstract, authors, categories, date)."
+                    )
+                result.format = detected
+                log.info("%s: reading it as %s", result.path, FORMAT_NAMES[detected])
+            if result.format == SNAPSHOT:
+                return _Item(parse_snapshot_row(row), number, None)
+            record, signals = parse_pool_row(row)
+            return _Item(record, number, signals)
+        except _Skip as skip:
+            result.skipped[skip.reason] += 1
+            kept = result.skipped_lines.setdefault(skip.reason, [])
+            if len(kept) < KEPT_LINE_NUMBERS:
+                kept.append(number)
+            total = sum(result.skipped.values())
+            if total <= LOGGED_SKIPS:
+                log.warning("%s: skipping line %d (%s: %s)", result.path.name, number, skip.reason, skip)
+                if total == LOGGED_SKIPS:
+                    log.warning("%s: further skipped lines are counted but not logged", result.path.name)
+            return None
+
+    def _store(self, batch: list[_Item], file_name: str) -> tuple[UpsertCounts, int]:
+        """One unit of work: the batch's papers (and their signals), all or nothing."""
+        first, last = batch[0].line, batch[-1].line
+        try:
+            with self._uow() as uow:
+                counts = bulk_upsert(uow.session, [item.record for item in batch])
+                stored_signals = 0
+                signals = {item.record.arxiv_id: item.signals for item in batch if item.signals}
+                if signals:
+                    stored_signals = self._signal_writer(uow.session, signals, dt.datetime.now(dt.UTC))
+                uow.commit()
+        except TrendsError:
+            raise
+        except Exception as exc:
+            log.exception("Import batch of lines %d–%d failed", first, last)
+            raise ImportBatchError(
+                f"Storing lines {first}–{last} of {file_name} failed ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); that batch was rolled back and the batches before it stay stored. "
+                "Run the import again to complete it."
+            ) from exc
+        return counts, stored_signals
