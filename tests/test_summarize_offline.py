@@ -13,11 +13,11 @@ from bot.digest.summarize import (
     OFFLINE_ID,
     WHY_MAX_CHARS,
     OfflineSummarizer,
-    _shorten,
     clean_text,
     split_sentences,
     truncate,
 )
+from bot.digest.text import shorten
 from bot.sample import sample_rows
 
 ABSTRACTS = {a["id"]: a for a in json.loads((Path(__file__).parent / "data" / "abstracts.json").read_text())}
@@ -179,7 +179,7 @@ def test_no_why_in_the_sample_dangles_or_links() -> None:
 def test_a_long_sentence_is_cut_after_a_whole_clause() -> None:
     sentence = split_sentences(clean_text(SAMPLE["2505.17107"]["abstract"]))[3]
     assert sentence.startswith("We present CRAKEN")
-    cut = _shorten(sentence, 240)
+    cut = shorten(sentence, 240)
     assert len(cut) <= 240
     assert cut.endswith("…")
     kept = cut[:-1]
@@ -188,6 +188,6 @@ def test_a_long_sentence_is_cut_after_a_whole_clause() -> None:
     # A lead-in ("In order to …, this paper constructs…") is never kept without its main clause.
     lead_in = split_sentences(clean_text(SAMPLE["2505.06261"]["abstract"]))[1]
     assert lead_in.startswith("In order to scientifically predict")
-    cut = _shorten(lead_in, 200)
+    cut = shorten(lead_in, 200)
     assert len(cut) <= 200
     assert "this paper constructs" in cut
