@@ -49,7 +49,7 @@ _OWN_OPENING = re.compile(
     re.I,
 )
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;…]\s+|\n)(?:[-•]\s*)?[\"'(\[]?([A-Za-z][\w'-]*)")
-_LATEX_RESIDUE = re.compile(r"\\|\$|[{}]|\^\{|_\{|</?[a-z]+>|&(?:amp|lt|gt);")
+_LATEX_RESIDUE = re.compile(r"\\|\$(?!\s?\d)|[{}]|\^\{|_\{|</?[a-z]+>|&(?:amp|lt|gt);")
 _ESCAPE_DEFECT = re.compile(r"\\[<>#]")
 _COMMON_CAPITALS = frozenset({"I", "A"})
 

@@ -1,7 +1,10 @@
 """The offline summarizer: deterministic Why / Key insights from the abstract alone (no network).
 
 It splits the cleaned abstract into sentences (`text`), tells problem from contribution from result
-(`roles`), and picks sentences for each part.
+(`roles`), and picks sentences for each part: the Why is the problem statement (not the background
+sentence before it, not the contribution); Key insights are 2–4 short bullets: the method in a line,
+the main result with its number, a second number when there is one, and what is released (code,
+weights, data) when the abstract says so. Every bullet is cut from the abstract's own words.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from collections.abc import Iterable
 
 from .roles import (
     _LEADING_CONTRAST,
-    _LEADING_FRAMING,
     _QUANTITY,
     _analyse,
     _problem_score,
@@ -19,10 +21,36 @@ from .roles import (
     _title_name,
 )
 from .summary import OFFLINE_ID, Summary
-from .text import MAX_TITLE_CHARS, capitalise, clean_text, shorten, split_sentences, truncate
+from .text import (
+    _CLAUSE_BREAK,
+    MAX_TITLE_CHARS,
+    capitalise,
+    clean_text,
+    shorten,
+    split_sentences,
+    truncate,
+)
 
 WHY_MAX_CHARS = 320
-INSIGHTS_MAX_CHARS = 480
+BULLET_MAX_CHARS = 200
+MAX_BULLETS = 4
+# Bullets are stored one a line in `insights`.
+INSIGHTS_MAX_CHARS = MAX_BULLETS * (BULLET_MAX_CHARS + 1)
+# What a "code is available" sentence releases, in the words a reader expects.
+_RELEASES = (
+    ("code", re.compile(r"\b(?:code|implementation|source|library|toolkit)\b", re.I)),
+    ("model weights", re.compile(r"\b(?:weights|checkpoints?|models?)\b", re.I)),
+    ("data", re.compile(r"\b(?:data|datasets?|benchmarks?|corpus|corpora)\b", re.I)),
+)
+_RELEASE_CUE = re.compile(
+    r"\b(?:release[sd]?|releasing|open-?source[sd]?|publicly|available|github|https?://)", re.I
+)
+# "To address this, we…" / "In this paper, we…": the bullet starts at the verb's subject.
+_BULLET_LEAD = re.compile(
+    r"^(?:to (?:address|tackle|overcome|bridge|solve|fill|mitigate|alleviate|close) "
+    r"(?:this|these|the|such)[\w\s-]{0,40}?,\s*|in this (?:paper|work|study),?\s*|here,?\s*)(?=we\b)",
+    re.I,
+)
 
 
 def _fit(chosen: list[_Sentence], keep: _Sentence | None, limit: int, strip: re.Pattern[str]) -> str:
@@ -86,21 +114,6 @@ def _best_unit(
     return next((u for u in [*units, first] if u is not None and len(u) == 1), None), False
 
 
-def _with_context(chosen: list[_Sentence], sentences: list[_Sentence], allowed: set[int]) -> list[_Sentence]:
-    """A "However, …" sentence leans on the one before it, which usually says why the area matters:
-    bring that along when it fits."""
-    head = chosen[0]
-    if head.index - 1 in allowed and (_LEADING_CONTRAST.match(head.text) or chosen[-1].importance == 0):
-        context = _with_antecedents(sentences[head.index - 1], sentences, allowed)
-        if (
-            context
-            and not any(s.own_work and not s.frames_problem for s in context)
-            and _length(context + chosen, _LEADING_CONTRAST) <= WHY_MAX_CHARS
-        ):
-            return context + chosen
-    return chosen
-
-
 class OfflineSummarizer:
     """Deterministic Why/Key-insights from the abstract alone (no network, no model)."""
 
@@ -124,16 +137,12 @@ class OfflineSummarizer:
             contribution = max(scored, key=lambda s: (s.contribution, -s.index)) if scored else None
 
         why = self._why(sentences, contribution)
-        insights = self._insights(sentences, contribution, {s.index for s in why})
-        if not insights:  # a one-sentence abstract: say it once, under insights too
-            insights = why
         keep_why = max(why, key=lambda s: (s.problem, s.index))
-        result = max(insights, key=lambda s: (s.result, s.index))
-        return Summary(
-            why=_fit(why, keep_why, WHY_MAX_CHARS, _LEADING_CONTRAST),
-            insights=_fit(insights, result, INSIGHTS_MAX_CHARS, _LEADING_FRAMING),
-            source=OFFLINE_ID,
-        )
+        why_text = _fit(why, keep_why, WHY_MAX_CHARS, _LEADING_CONTRAST)
+        bullets = _bullets(sentences, contribution, {s.index for s in why})
+        if not bullets:  # a one-sentence abstract: say it once, under insights too
+            bullets = [truncate(why_text, BULLET_MAX_CHARS)]
+        return Summary(why=why_text, insights="\n".join(bullets), source=OFFLINE_ID)
 
     @staticmethod
     def _why(sentences: list[_Sentence], contribution: _Sentence | None) -> list[_Sentence]:
@@ -167,50 +176,72 @@ class OfflineSummarizer:
                     shorten = pool is tier[0] and tier is tiers[0]
                     unit, fits = _best_unit(pool, sentences, allowed, shorten=shorten)
                     if unit is not None and fits:
-                        return _with_context(unit, sentences, allowed)
+                        # The problem itself, not the background sentence before it: the digest
+                        # says why it matters now (the month's trend) in front of it.
+                        return unit
                     cut = cut or unit
             if cut is not None:
                 return cut
         rest = before or others or sentences
         return [next((s for s in rest if not s.leans_back), rest[0])]
 
-    @staticmethod
-    def _insights(
-        sentences: list[_Sentence], contribution: _Sentence | None, used: set[int]
-    ) -> list[_Sentence]:
-        chosen: list[_Sentence] = []
-        if contribution is not None and contribution.index not in used:
-            chosen.append(contribution)
-        after = contribution.index if contribution is not None else max(used, default=-1)
-        results = sorted(
-            (s for s in sentences if s.index > after and s.index not in used and s.result >= 1),
-            key=lambda s: (-s.result, -s.index),
-        )
-        if results:
-            # The strongest result that fits whole beside the contribution, read with what its
-            # "This…" refers to; failing that, the strongest one, shortened.
-            allowed = {s.index for s in sentences if s.index not in used}
-            picked: list[_Sentence] | None = None
-            for candidate in results:
-                if candidate.result < results[0].result / 2:
-                    break
-                unit = _with_antecedents(candidate, sentences, allowed)
-                if unit is None:
-                    continue
-                unit = [s for s in unit if s not in chosen]
-                if _length(chosen + unit, _LEADING_FRAMING) <= INSIGHTS_MAX_CHARS:
-                    picked = unit
-                    break
-            chosen.extend(picked or [results[0]])
-            extra = next((s for s in results if s not in chosen and not s.leans_back), None)
-            if (
-                extra is not None
-                and _QUANTITY.search(extra.text)
-                and len(chosen) < 3
-                and _length([*chosen, extra], _LEADING_FRAMING) <= INSIGHTS_MAX_CHARS
-            ):
-                chosen.append(extra)
-        if not chosen:
-            rest = [s for s in sentences if s.index not in used]
-            chosen = rest[:2]
-        return sorted(chosen, key=lambda s: s.index)
+
+def _bullet(text: str) -> str:
+    """One bullet: the sentence without its lead-in, within `BULLET_MAX_CHARS`, its number kept."""
+    text = capitalise(_BULLET_LEAD.sub("", _LEADING_CONTRAST.sub("", text)))
+    cut = shorten(text, BULLET_MAX_CHARS)
+    number = _QUANTITY.search(text)
+    if number is None or _QUANTITY.search(cut.removesuffix("…")):
+        return cut
+    # The cut lost the number: keep the clause that holds it (and what comes before, if it fits).
+    breaks = list(_CLAUSE_BREAK.finditer(text))
+    end = next((b.start() for b in breaks if b.start() >= number.end()), len(text))
+    for start in [0, *(b.end() for b in breaks if b.end() <= number.start())]:
+        piece = text[start:end].strip(" ,;:")
+        head = "" if start == 0 else "…"
+        tail = "" if end == len(text) else "…"
+        if len(head) + len(piece) + len(tail) <= BULLET_MAX_CHARS:
+            return head + piece + tail
+    return "…" + truncate(text[max(0, number.start() - 80) :].split(" ", 1)[-1], BULLET_MAX_CHARS - 1)
+
+
+def _released(sentences: list[_Sentence]) -> str | None:
+    """ "Released: code and model weights." when a sentence says so (its link is the entry's)."""
+    kinds: list[str] = []
+    for sentence in sentences:
+        if sentence.boilerplate or (_RELEASE_CUE.search(sentence.text) and sentence.strong_contribution):
+            for kind, pattern in _RELEASES:
+                if kind not in kinds and pattern.search(sentence.text) and _RELEASE_CUE.search(sentence.text):
+                    kinds.append(kind)
+    if not kinds:
+        return None
+    ordered = [k for k, _ in _RELEASES if k in kinds]
+    listed = ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " and " + ordered[-1]
+    return f"Released: {listed}."
+
+
+def _bullets(sentences: list[_Sentence], contribution: _Sentence | None, used: set[int]) -> list[str]:
+    """The method in a line, the main result with its number (and a second one), what is released."""
+    free = [s for s in sentences if s.index not in used and not s.boilerplate]
+    method = contribution if contribution is not None and contribution.index not in used else None
+    if method is None:
+        method = next((s for s in free if s.result < 2 and not s.leans_back), None)
+    bullets: list[str] = []
+    taken: set[int] = set()
+    if method is not None:
+        bullets.append(_bullet(method.text))
+        taken.add(method.index)
+    results = sorted(
+        (s for s in free if s.index not in taken and s.result >= 1),
+        key=lambda s: (not _QUANTITY.search(s.text), -s.result, s.index),
+    )
+    if method is not None and _QUANTITY.search(method.text) and _QUANTITY.search(bullets[0]):
+        results = [s for s in results if _QUANTITY.search(s.text)]  # the method already has a number
+    for result in results[:2]:
+        if result is not results[0] and not _QUANTITY.search(result.text):
+            break  # a second result only when it brings a number
+        bullets.append(_bullet(result.text))
+    released = _released(sentences)
+    if released is not None:
+        bullets.append(released)
+    return bullets[:MAX_BULLETS]

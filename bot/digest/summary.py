@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-OFFLINE_ID = "offline-v2"
+# v3: Key insights are bullets (one a line) and the Why is the problem without its background;
+# summaries cached under v2 are never served again.
+OFFLINE_ID = "offline-v3"
 
 
 @dataclass(frozen=True, slots=True)

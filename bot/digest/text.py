@@ -5,6 +5,7 @@ end on a word or a whole clause. Shared by the offline and LLM summarizers and t
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Longer than this, an abstract is a paste accident; the prompt and the splitter read this much.
 MAX_ABSTRACT_CHARS = 6000
@@ -87,10 +88,48 @@ def _clean_math(match: re.Match[str]) -> str:
     # "$\sim$ 3x" and "$\times$ faster" read better glued: "~3x", "× faster".
 
 
+# Accents: Nystr\"om, Erd\H{o}s, \c{c}, {\'e}: the letter with its combining mark, then composed.
+_COMBINING = {
+    '"': "\u0308",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "c": "\u0327",
+    "v": "\u030c",
+    "u": "\u0306",
+    "H": "\u030b",
+    "k": "\u0328",
+}
+_ACCENT = re.compile(r"""\{?\\(["'`^~=.])\s*\{?([A-Za-z])\}?\}?""")
+_ACCENT_LETTER_COMMAND = re.compile(r"\{?\\([cvuHk])(?:\{([A-Za-z])\}|\s+([A-Za-z]))\}?")
+_DOTLESS_I = re.compile(r"\{?\\i\}?(?![A-Za-z])\s?")
+_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "l": "ł", "L": "Ł", "ae": "æ", "AE": "Æ", "oe": "œ", "aa": "å"}
+_LETTER_COMMAND = re.compile(r"\{?\\(ss|o|O|l|L|ae|AE|oe|aa)\}?(?![A-Za-z])")
+# What is left of a backslash after the rest (an escaped "\<", a stray "\\"): never shown to a reader.
+_STRAY_BACKSLASH = re.compile(r"\\+(?=[^A-Za-z]|$)")
+
+
+def _accent(mark: str, letter: str) -> str:
+    return unicodedata.normalize("NFC", letter + _COMBINING[mark])
+
+
+def _accents(text: str) -> str:
+    if "\\" not in text:
+        return text
+    text = _DOTLESS_I.sub("i", text)
+    text = _ACCENT.sub(lambda m: _accent(m.group(1), m.group(2)), text)
+    text = _ACCENT_LETTER_COMMAND.sub(lambda m: _accent(m.group(1), m.group(2) or m.group(3)), text)
+    return _LETTER_COMMAND.sub(lambda m: _LETTERS[m.group(1)], text)
+
+
 def clean_text(text: str) -> str:
     """Plain, single-spaced text: LaTeX math and commands, HTML tags and Markdown emphasis removed."""
     text = text[:MAX_ABSTRACT_CHARS]
     text = _HTML_TAG.sub("", text)
+    text = _accents(text)
     text = _LATEX_DROP_WITH_ARG.sub("", text)
     text = _LATEX_OLD_STYLE.sub(r"\1", text)
     text = text.replace(r"\$", "\0DOLLAR\0")
@@ -98,6 +137,7 @@ def clean_text(text: str) -> str:
     for _ in range(3):
         text = _LATEX_KEEP_ARG.sub(r"\1", text)
     text = _LATEX_COMMAND.sub(_latex_command, text)
+    text = _STRAY_BACKSLASH.sub("", text)
     text = text.replace("\0DOLLAR\0", "$").replace("{", "").replace("}", "")
     text = _MARKDOWN_EMPHASIS.sub(r"\2", text)
     # LaTeX's non-breaking space between words ("approach,~method", "Fig.~3") is just a space.
