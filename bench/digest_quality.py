@@ -14,8 +14,11 @@ abstract is summarised and the summary measured:
     defects (`\\<`, `\\>`, `\\#` the Markdown rendering shows a reader for no reason) (goal 0);
 (e) cost per digest: summarising time for ten picks, LLM calls and the prompt size an LLM would read.
 
-Only the abstract-derived part of the Why is measured: the digest adds a sentence of archive facts
-(a topic's paper count, an earlier featured paper) that comes from the database, not the abstract.
+(a), (c) and (d) measure what the summarizer writes from the abstract. The digest puts archive facts
+around that Why (the topic's paper count this month, the earlier featured paper it follows): where
+this checkout has `bot.digest.editorial`, (b) is also reported on that composed Why, with topic
+counts over the month's whole pool (default topics) and the earlier development months' picks standing
+in for earlier published digests. The emerging terms need a database and are left out here.
 
     python -m bench.digest_quality            # the summarizer of this checkout
     python -m bench.digest_quality --json     # figures as JSON
@@ -90,7 +93,8 @@ def _claims_found(text: str, source: str) -> tuple[int, int, list[str]]:
     return total - len(missing), total, missing
 
 
-def load_month(month: str) -> list[dict[str, str]] | None:
+def load_month(month: str, texts: list[str] | None = None) -> list[dict[str, str]] | None:
+    """The month's curated picks that have abstracts (and every pool paper's text into `texts`)."""
     labels_path = BENCH_DATA / f"labels-{month}.json"
     pool_path = BENCH_DATA / f"pool-{month}.jsonl.gz"
     if not labels_path.exists() or not pool_path.exists():
@@ -100,16 +104,61 @@ def load_month(month: str) -> list[dict[str, str]] | None:
     with gzip.open(pool_path, "rt", encoding="utf-8") as lines:
         for line in lines:
             item = json.loads(line)
-            if item["id"] in wanted and (item.get("abstract") or "").strip():
-                papers.append({"title": item["title"], "abstract": item["abstract"]})
+            abstract = item.get("abstract") or ""
+            if texts is not None:
+                texts.append(f"{item['title']} {abstract}")
+            if item["id"] in wanted and abstract.strip():
+                papers.append({"title": item["title"], "abstract": abstract, "month": month})
     return papers
+
+
+def composed_whys(
+    papers: list[dict[str, str]], whys: list[str], texts_by_month: dict[str, list[str]]
+) -> list[str]:
+    """The Whys as the digest shows them, or [] when this checkout has no editorial module."""
+    try:
+        from bot.digest import editorial
+        from bot.ranking.default_topics import DEFAULT_TOPICS
+    except ImportError:
+        return []
+    composed = []
+    featured: list[editorial.Featured] = []
+    for month in sorted(texts_by_month):
+        counts = editorial.count_topics(texts_by_month[month], DEFAULT_TOPICS)
+        context = editorial.MonthContext(month, len(texts_by_month[month]), counts, featured=tuple(featured))
+        picks = [(i, p) for i, p in enumerate(papers) if p["month"] == month]
+        about = []
+        for _, paper in picks:
+            text = f"{paper['title']} {paper['abstract']}"
+            topic = next((t.name for t in DEFAULT_TOPICS if editorial.count_topics([text], [t])), None)
+            about.append((paper["title"], paper["abstract"], topic))
+        for (index, _), pick_context in zip(picks, editorial.pick_contexts(about, context), strict=True):
+            composed.append(pick_context.why(whys[index]))
+        featured += [
+            editorial.Featured(title, month, topic, f"{title} {abstract}") for title, abstract, topic in about
+        ]
+    return composed
 
 
 def _bullets(insights: str) -> list[str]:
     return [line.lstrip("-• ").strip() for line in insights.splitlines() if line.strip()]
 
 
-def measure(papers: list[dict[str, str]], summarizer: Any) -> dict[str, Any]:
+def _opens_badly(why: str, paper: dict[str, str]) -> tuple[bool, bool]:
+    """(opens with the paper's own contribution, repeats the abstract's first sentence)."""
+    name = _title_name(clean_text(paper["title"]))
+    opens_own = bool(_OWN_OPENING.match(why)) or bool(name and re.match(rf"{re.escape(name)}\b(?!-)", why))
+    abstract = clean_text(paper["abstract"])
+    first_sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z])", abstract, maxsplit=1)[0]
+    repeats = len(first_sentence) > 20 and why.startswith(first_sentence[: min(len(first_sentence), 80)])
+    return opens_own, repeats
+
+
+def measure(
+    papers: list[dict[str, str]], summarizer: Any, texts_by_month: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    texts_by_month = texts_by_month or {}
+    whys: list[str] = []
     found = total = own_opening = first_repeat = with_result = result_due = residue = escapes = 0
     bullet_counts: list[int] = []
     seconds = 0.0
@@ -130,13 +179,9 @@ def measure(papers: list[dict[str, str]], summarizer: Any) -> dict[str, Any]:
             total += n
             if missing and len(examples["unfaithful"]) < 5:
                 examples["unfaithful"].append(f"{missing} in {text[:100]!r}")
-        name = _title_name(clean_text(paper["title"]))
         why = summary.why
-        opens_own = bool(_OWN_OPENING.match(why)) or bool(
-            name and re.match(rf"{re.escape(name)}\b(?!-)", why)
-        )
-        first_sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z])", abstract, maxsplit=1)[0]
-        repeats = len(first_sentence) > 20 and why.startswith(first_sentence[: min(len(first_sentence), 80)])
+        whys.append(why)
+        opens_own, repeats = _opens_badly(why, paper)
         own_opening += opens_own
         first_repeat += repeats and not opens_own
         if (opens_own or repeats) and len(examples["own_opening"]) < 5:
@@ -155,6 +200,11 @@ def measure(papers: list[dict[str, str]], summarizer: Any) -> dict[str, Any]:
             escapes += len(_ESCAPE_DEFECT.findall(escape_markdown(text)))
     n = len(papers)
     per_paper = seconds / n if n else 0.0
+    composed = composed_whys(papers, whys, texts_by_month)
+    composed_bad = sum(
+        _opens_badly(why, paper) != (False, False) for why, paper in zip(composed, papers, strict=False)
+    )
+    follows = sum(1 for why in composed if " It follows “" in why)
     return {
         "picks": n,
         "faithfulness": found / total if total else 1.0,
@@ -162,6 +212,8 @@ def measure(papers: list[dict[str, str]], summarizer: Any) -> dict[str, Any]:
         "why_own_or_first_sentence": (own_opening + first_repeat) / n if n else 0.0,
         "why_own_opening": own_opening / n if n else 0.0,
         "why_first_sentence": first_repeat / n if n else 0.0,
+        "composed_why_own_or_first_sentence": composed_bad / len(composed) if composed else None,
+        "composed_why_follows": follows,
         "numeric_result_in_insights": with_result / result_due if result_due else 1.0,
         "picks_with_numeric_abstract": result_due,
         "latex_residue": residue,
@@ -180,10 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     papers: list[dict[str, str]] = []
     months = []
+    texts_by_month: dict[str, list[str]] = {}
     for month in DEV_MONTHS:
-        loaded = load_month(month)
+        texts_by_month[month] = []
+        loaded = load_month(month, texts_by_month[month])
         if loaded is None:
             print(f"skip {month}: no labels/pool in {BENCH_DATA}", file=sys.stderr)
+            del texts_by_month[month]
             continue
         months.append(month)
         papers += loaded
@@ -191,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no development months in {BENCH_DATA}: nothing to measure", file=sys.stderr)
         return 0
     summarizer = OfflineSummarizer()
-    figures = measure(papers, summarizer)
+    figures = measure(papers, summarizer, texts_by_month)
     figures["summarizer"] = summarizer.id
     figures["months"] = months
     if args.json:
@@ -203,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         f"(b) Why opens with own work  {figures['why_own_opening']:.1%}, repeats first sentence "
         f"{figures['why_first_sentence']:.1%} (together {figures['why_own_or_first_sentence']:.1%})"
     )
+    if figures["composed_why_own_or_first_sentence"] is not None:
+        print(
+            f"    the Why as the digest composes it: {figures['composed_why_own_or_first_sentence']:.1%}; "
+            f"{figures['composed_why_follows']} Whys name an earlier featured paper"
+        )
     print(
         f"(c) numeric result in bullets {figures['numeric_result_in_insights']:.1%} "
         f"of {figures['picks_with_numeric_abstract']} picks whose abstract has one"

@@ -119,7 +119,9 @@ def test_key_insights_render_as_escaped_bullets() -> None:
     entry = _entry(insights="Routes *hard* tokens to [experts].\nCuts latency by 31%.\nReleased: code.")
     embeds = entry_embeds(entry, "trends-delivery-1-1")
     [field] = [f for e in embeds for f in e.fields if f.name == "Key insights →"]
-    assert field.value == "• Routes \\*hard\\* tokens to \\[experts\\].\n• Cuts latency by 31%.\n• Released: code."
+    assert field.value == (
+        "• Routes \\*hard\\* tokens to \\[experts\\].\n• Cuts latency by 31%.\n• Released: code."
+    )
     single = entry_embeds(_entry(insights="One paragraph written before bullets."), "m")
     assert [f.value for e in single for f in e.fields if f.name == "Key insights →"] == [
         "One paragraph written before bullets."

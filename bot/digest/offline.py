@@ -43,7 +43,10 @@ _RELEASES = (
     ("data", re.compile(r"\b(?:data|datasets?|benchmarks?|corpus|corpora)\b", re.I)),
 )
 _RELEASE_CUE = re.compile(
-    r"\b(?:release[sd]?|releasing|open-?source[sd]?|publicly|available|github|https?://)", re.I
+    r"\bwe (?:also )?(?:publicly |openly )?(?:release|open-?source|make\b.{0,60}\bavailable)|"
+    r"\b(?:is|are|will be|been) (?:publicly |freely |openly )?(?:released|available|open-?sourced)\b|"
+    r"\b(?:publicly|freely|openly) (?:available|released|accessible)\b|https?://|\bgithub\b",
+    re.I,
 )
 # "To address this, we…" / "In this paper, we…": the bullet starts at the verb's subject.
 _BULLET_LEAD = re.compile(
@@ -114,6 +117,27 @@ def _best_unit(
     return next((u for u in [*units, first] if u is not None and len(u) == 1), None), False
 
 
+# A pronoun in the opening clause ("Yet the traces it produces…") points at the sentence before.
+_EARLY_PRONOUN = re.compile(r"\b(?:it|its|they|their|them|these|those|such)\b", re.I)
+
+
+def _with_context(chosen: list[_Sentence], sentences: list[_Sentence], allowed: set[int]) -> list[_Sentence]:
+    """The problem alone, unless its opening clause leans on the sentence before ("Yet the traces it
+    produces…"): then that sentence comes along when it fits. Background the problem doesn't need
+    stays out: the digest puts the month's context in front instead."""
+    head = chosen[0]
+    opening = _LEADING_CONTRAST.sub("", head.text).split(",", 1)[0]
+    if head.index - 1 in allowed and _EARLY_PRONOUN.search(opening):
+        context = _with_antecedents(sentences[head.index - 1], sentences, allowed)
+        if (
+            context
+            and not any(s.own_work and not s.frames_problem for s in context)
+            and _length(context + chosen, _LEADING_CONTRAST) <= WHY_MAX_CHARS
+        ):
+            return context + chosen
+    return chosen
+
+
 class OfflineSummarizer:
     """Deterministic Why/Key-insights from the abstract alone (no network, no model)."""
 
@@ -176,9 +200,7 @@ class OfflineSummarizer:
                     shorten = pool is tier[0] and tier is tiers[0]
                     unit, fits = _best_unit(pool, sentences, allowed, shorten=shorten)
                     if unit is not None and fits:
-                        # The problem itself, not the background sentence before it: the digest
-                        # says why it matters now (the month's trend) in front of it.
-                        return unit
+                        return _with_context(unit, sentences, allowed)
                     cut = cut or unit
             if cut is not None:
                 return cut
@@ -224,6 +246,9 @@ def _bullets(sentences: list[_Sentence], contribution: _Sentence | None, used: s
     """The method in a line, the main result with its number (and a second one), what is released."""
     free = [s for s in sentences if s.index not in used and not s.boilerplate]
     method = contribution if contribution is not None and contribution.index not in used else None
+    if method is not None and _RELEASE_CUE.search(method.text):  # "We release the code…": a release
+        free = [s for s in free if s is not method]
+        method = next((s for s in free if s.own_work and s.result < 2 and not s.leans_back), None)
     if method is None:
         method = next((s for s in free if s.result < 2 and not s.leans_back), None)
     bullets: list[str] = []

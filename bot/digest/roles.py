@@ -44,7 +44,7 @@ _IMPORTANCE = _cues(
 _CONTRIBUTION = _cues(
     r"\bwe (?:first )?(?:propose|introduce|present|develop|design|describe|formulate|build|release|"
     r"construct|contribute|devise|establish|create|curate|offer)",
-    r"\b(?:this|our) (?:paper|work|study|article|report)\b",
+    r"\b(?:this|our) (?:paper|work|study|article|report|survey|review)\b",
     r"\bin this (?:paper|work|study)\b",
     r"\bhere,? we\b",
     r"\bnovel\b",

@@ -144,6 +144,7 @@ def clean_text(text: str) -> str:
     text = re.sub(r"(?<=[\w,.;:)])~(?=[A-Za-z])", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"~\s+(?=\d)", "~", text)
+    text = re.sub(r"(?<=\d) ×(?= )", "×", text)  # "3.2 × faster" reads "3.2× faster"
     return re.sub(r"\s+([,.;:!?%)])", r"\1", text)
 
 
