@@ -268,7 +268,7 @@ def llm() -> Iterator[FakeLLMServer]:
 def test_llm_summaries_are_cached(
     db_url: str, session_factory: sessionmaker[Session], papers: list[Paper], llm: FakeLLMServer
 ) -> None:
-    llm.reply_json("Why from the model.", "Insights from the model.")
+    llm.reply_json("Why from the model.", ["Insights from the model."])
     with OpenAICompatibleSummarizer(llm.base_url, "fake-model") as summarizer:
         service = DigestService(
             lambda: UnitOfWork(session_factory), settings_for(db_url), summarizer=summarizer
