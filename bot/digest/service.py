@@ -3,7 +3,8 @@
 `DigestService.build(month)` is the use case behind `trends digest`: it loads the month's papers as
 ranking candidates (with momentum signals and net chat votes), the enabled topics, and the papers
 already shown in earlier published digests; ranks them with `bot.ranking.rank_month`; summarises the
-picks; and stores the result as the month's draft. It runs in three steps so that no database
+picks; puts the month's context around them (`editorial`: topic counts, emerging terms, earlier
+featured papers); and stores the result as the month's draft. It runs in three steps so that no database
 transaction stays open while an LLM answers: a read, the summaries (cached per paper), then one write
 that replaces the draft. A published digest is never rebuilt.
 
