@@ -236,3 +236,24 @@ def test_site_in_a_real_browser(served: str, browser: Any, tmp_path: Path) -> No
     low, high = image.getextrema()
     assert high - low > 100  # text on a background, not one flat colour
     assert len(image.histogram()) - image.histogram().count(0) > 10  # many shades: anti-aliased text
+
+
+def test_site_command_writes_the_site(
+    site: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.setenv("TRENDS_DATABASE_URL", db_url)
+    out = tmp_path / "from-cli"
+    result = CliRunner().invoke(app, ["site", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 issues" in result.output
+    assert sorted(p.name for p in (out / "issues").iterdir()) == ["2026-09.html", "2026-10.html"]
+    assert (out / "index.html").read_text(encoding="utf-8") == (site / "index.html").read_text(
+        encoding="utf-8"
+    )
+    missing = CliRunner().invoke(app, ["site"])
+    assert missing.exit_code != 0
+    assert "--out" in missing.output
