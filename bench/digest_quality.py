@@ -22,6 +22,8 @@ in for earlier published digests. The emerging terms need a database and are lef
 
     python -m bench.digest_quality            # the summarizer of this checkout
     python -m bench.digest_quality --json     # figures as JSON
+    python -m bench.digest_quality --llm-base-url http://127.0.0.1:8000/v1 --llm-model NAME
+                                              # the LLM path (any OpenAI-compatible server)
 """
 
 from __future__ import annotations
@@ -229,6 +231,8 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--llm-base-url", help="measure an OpenAI-compatible server instead")
+    parser.add_argument("--llm-model", help="the model to ask (with --llm-base-url)")
     args = parser.parse_args(argv)
     papers: list[dict[str, str]] = []
     months = []
@@ -245,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     if not papers:
         print(f"no development months in {BENCH_DATA}: nothing to measure", file=sys.stderr)
         return 0
-    summarizer = OfflineSummarizer()
+    summarizer: Any = OfflineSummarizer()
+    if args.llm_base_url and args.llm_model:
+        from bot.digest.summarize import OpenAICompatibleSummarizer
+
+        summarizer = OpenAICompatibleSummarizer(args.llm_base_url, args.llm_model, timeout_seconds=60)
     figures = measure(papers, summarizer, texts_by_month)
     figures["summarizer"] = summarizer.id
     figures["months"] = months

@@ -120,6 +120,8 @@ def test_unsupported_claims() -> None:
         "Llama",
     ]
     assert unsupported_claims("Latency falls sharply.", source) == []  # a capital opening a sentence
+    assert unsupported_claims("GPT-7 and Qwen9 agree.", source) == ["7", "GPT-7", "Qwen9"]
+    assert unsupported_claims("RouteMix is fast.", source) == []
 
 
 def test_fenced_json_is_accepted(server: FakeLLMServer) -> None:

@@ -102,7 +102,10 @@ def unsupported_claims(text: str, source: str) -> list[str]:
     missing = [n for n in _NUMBER.findall(text) if n.replace(",", "") not in numbers]
     for position, match in enumerate(_WORD.finditer(text)):
         word = match.group(0)
-        if position == 0 or not any(c.isupper() for c in word) or word in {"I", "A"}:
+        if not any(c.isupper() for c in word) or word in {"I", "A"}:
+            continue
+        # A sentence's first word is capitalised anyway: a name only when it looks like one ("GPT-7").
+        if position == 0 and not any(c.isupper() or c.isdigit() for c in word[1:]):
             continue
         if _bare(word) not in words and not _NUMBER.fullmatch(word):
             missing.append(word)
