@@ -91,6 +91,22 @@ def test_key_insights_teach_method_result_and_release() -> None:
     assert not any(b.startswith("Released") for b in bullets(summarize(REPORT)))
 
 
+@pytest.mark.parametrize(
+    ("sentence", "bullet"),
+    [
+        ("Codes and models are available at https://example.org/x.", "Released: code and model weights."),
+        ("Source code will be released soon.", "To be released: code."),
+        ("We open-source our models, training data, and codes.", "Released: code, model weights and data."),
+        ("We train on publicly available datasets from four domains.", None),
+        ("Data collection remains costly for many labs.", None),
+    ],
+)
+def test_what_is_released(sentence: str, bullet: str | None) -> None:
+    abstract = f"Agents forget what they did. We propose a scratchpad memory for agents. {sentence}"
+    released = [b for b in bullets(OfflineSummarizer().summarize("Scratchpads", abstract)) if "eleased:" in b]
+    assert released == ([bullet] if bullet else [])
+
+
 def test_a_cut_bullet_keeps_its_number() -> None:
     abstract = (
         "Retrieval pipelines remain brittle under distribution shift. We propose a retriever that, "

@@ -38,10 +38,13 @@ MAX_BULLETS = 4
 INSIGHTS_MAX_CHARS = MAX_BULLETS * (BULLET_MAX_CHARS + 1)
 # What a "code is available" sentence releases, in the words a reader expects.
 _RELEASES = (
-    ("code", re.compile(r"\b(?:code|implementation|source|library|toolkit)\b", re.I)),
+    ("code", re.compile(r"\b(?:codes?|implementations?|source|library|toolkit)\b", re.I)),
     ("model weights", re.compile(r"\b(?:weights|checkpoints?|models?)\b", re.I)),
     ("data", re.compile(r"\b(?:data|datasets?|benchmarks?|corpus|corpora)\b", re.I)),
 )
+# How far from "is available" / "we release" a released thing may be named (characters).
+_RELEASE_WINDOW = 60
+_PROMISE = re.compile(r"\bwill be\b|\bsoon\b|\bupon (?:acceptance|publication)\b", re.I)
 _RELEASE_CUE = re.compile(
     r"\bwe (?:also )?(?:publicly |openly )?(?:release|open-?source|make\b.{0,60}\bavailable)|"
     r"\b(?:is|are|will be|been) (?:publicly |freely |openly )?(?:released|available|open-?sourced)\b|"
@@ -234,18 +237,31 @@ def _bullet(text: str) -> str:
 
 
 def _released(sentences: list[_Sentence]) -> str | None:
-    """ "Released: code and model weights." when a sentence says so (its link is the entry's)."""
-    kinds: list[str] = []
+    """ "Released: code and model weights." when the abstract says so ("Code is available at…", "we
+    release the dataset"), or "To be released: code." for a promise. Only what the release names
+    counts: "data" elsewhere in the sentence is not released."""
+    released: list[str] = []
+    promised: list[str] = []
     for sentence in sentences:
-        if sentence.boilerplate or (_RELEASE_CUE.search(sentence.text) and sentence.strong_contribution):
-            for kind, pattern in _RELEASES:
-                if kind not in kinds and pattern.search(sentence.text) and _RELEASE_CUE.search(sentence.text):
-                    kinds.append(kind)
-    if not kinds:
-        return None
-    ordered = [k for k, _ in _RELEASES if k in kinds]
-    listed = ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " and " + ordered[-1]
-    return f"Released: {listed}."
+        text = sentence.text
+        for cue in _RELEASE_CUE.finditer(text):
+            # "we release X": X follows; "X is available (at https://…)": X comes first. So "trained
+            # on publicly available datasets" releases nothing.
+            if cue.group(0).lower().startswith("we"):
+                window = text[cue.end() : cue.end() + _RELEASE_WINDOW]
+            else:
+                window = text[max(0, cue.start() - _RELEASE_WINDOW) : cue.start()]
+            around = text[max(0, cue.start() - _RELEASE_WINDOW) : cue.end() + _RELEASE_WINDOW]
+            target = promised if _PROMISE.search(around) else released
+            target += [kind for kind, pattern in _RELEASES if kind not in target and pattern.search(window)]
+    promised = [k for k in promised if k not in released]
+    parts = []
+    for label, kinds in (("Released", released), ("To be released", promised)):
+        ordered = [k for k, _ in _RELEASES if k in kinds]
+        if ordered:
+            listed = ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " and " + ordered[-1]
+            parts.append(f"{label}: {listed}.")
+    return " ".join(parts) or None
 
 
 def _bullets(sentences: list[_Sentence], contribution: _Sentence | None, used: set[int]) -> list[str]:
