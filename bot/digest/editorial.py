@@ -193,8 +193,8 @@ def predecessors(
 
 
 def _trends_in(text: str, trends: Sequence[Trend]) -> list[Trend]:
-    lowered = " " + " ".join(_TOKEN.findall(clean_text(text).lower())) + " "
-    return [t for t in trends if f" {t.term} " in lowered]
+    words = _normalised(clean_text(text))  # words as `trending` splits them ("rl", "3d" included)
+    return [t for t in trends if f" {t.term} " in words]
 
 
 def _growth(growth: float) -> str:
