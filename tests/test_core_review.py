@@ -227,7 +227,8 @@ def test_a_count_too_large_for_a_float_is_absent_not_a_crash(huge: int) -> None:
 
 
 def test_control_characters_in_an_llm_answer_are_dropped() -> None:
-    why, insights = parse_llm_content('{"why": "Agents\\u0000 fail.", "insights": "It\\u001b[31m works."}')
+    content = '{"why": "Agents\\u0000 fail.", "insights": ["It\\u001b[31m works."]}'
+    why, [insights] = parse_llm_content(content)
     assert why == "Agents fail."
     assert insights == "It [31m works."
     assert "\x00" not in why + insights

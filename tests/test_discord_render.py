@@ -115,6 +115,19 @@ def test_pick_with_huge_texts_is_one_message_within_every_limit() -> None:
     assert names[-1] == "…"
 
 
+def test_key_insights_render_as_escaped_bullets() -> None:
+    entry = _entry(insights="Routes *hard* tokens to [experts].\nCuts latency by 31%.\nReleased: code.")
+    embeds = entry_embeds(entry, "trends-delivery-1-1")
+    [field] = [f for e in embeds for f in e.fields if f.name == "Key insights →"]
+    assert field.value == (
+        "• Routes \\*hard\\* tokens to \\[experts\\].\n• Cuts latency by 31%.\n• Released: code."
+    )
+    single = entry_embeds(_entry(insights="One paragraph written before bullets."), "m")
+    assert [f.value for e in single for f in e.fields if f.name == "Key insights →"] == [
+        "One paragraph written before bullets."
+    ]
+
+
 def test_link_buttons_skip_unusable_urls() -> None:
     entry = _entry(
         links=Links(

@@ -114,6 +114,16 @@ def test_pick_reply_has_title_why_insights_topic_and_link_buttons() -> None:
     assert message.text.startswith("3. Paper")
 
 
+def test_key_insights_render_as_escaped_bullets() -> None:
+    insights = "We route tokens <fast>.\n- Cuts latency by 31% & more.\nReleased: code and model weights."
+    message = pick_message(_entry(2, insights=insights))
+    [section] = [b for b in message.blocks if "Key insights" in json.dumps(b)]
+    assert section["text"]["text"] == (
+        "*Key insights →*\n• We route tokens &lt;fast&gt;.\n• Cuts latency by 31% &amp; more."
+        "\n• Released: code and model weights."
+    )
+
+
 def test_a_huge_pick_is_split_and_cut_to_fit() -> None:
     why = "This matters a great deal. " * 800  # ~21,600 characters
     message = pick_message(_entry(1, why=why, insights="Short."))

@@ -262,8 +262,11 @@ def entry_embeds(
         packer.add("arXiv", entry.arxiv_id, inline=True)
     if entry.why.strip():
         packer.add_long("Why →", entry.why)
-    if entry.insights.strip():
-        packer.add_long("Key insights →", entry.insights)
+    bullets = entry.insight_bullets
+    if len(bullets) == 1:
+        packer.add_long("Key insights →", bullets[0])
+    elif bullets:
+        packer.add_long("Key insights →", "\n".join(f"• {escape(b)}" for b in bullets))
     if packer.truncated:
         packer.reserve = 0
         packer.add(CUT_NOTE_NAME, CUT_NOTE)

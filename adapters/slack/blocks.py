@@ -323,8 +323,11 @@ def pick_message(entry: EntryView) -> SlackMessage:
     builder.text(title + (f"\n{escape(entry.authors_short)}" if entry.authors_short else ""))
     if entry.why.strip():
         builder.text(f"*Why →* {escape(entry.why.strip())}")
-    if entry.insights.strip():
-        builder.text(f"*Key insights →* {escape(entry.insights.strip())}")
+    bullets = entry.insight_bullets
+    if len(bullets) == 1:
+        builder.text(f"*Key insights →* {escape(bullets[0])}")
+    elif bullets:
+        builder.text("*Key insights →*\n" + "\n".join(f"• {escape(b)}" for b in bullets))
     if entry.topic:
         builder.add(context(f"Topic: {escape(entry.topic)}"))
     buttons = [

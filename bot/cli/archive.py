@@ -1,4 +1,4 @@
-"""`trends search|trend|trending|issues|issue`: ask the archive from the command line."""
+"""`trends search|trend|trending|issues|issue|site`: ask the archive from the command line."""
 
 from __future__ import annotations
 
@@ -57,6 +57,23 @@ def search(
 
     with container() as c:
         _print_search(ArchiveService(c).search(" ".join(query), page=page, page_size=page_size))
+
+
+@app.command("site", rich_help_panel=PANEL_ARCHIVE)
+def site(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write; its site files are replaced.")],
+) -> None:
+    """Render every published digest, an index (months, topic charts, a search box) as static HTML."""
+    from bot.archive.service import ArchiveService
+    from bot.site import build_site
+
+    with container() as c:
+        report = build_site(ArchiveService(c), out)
+    console.print(
+        f"Wrote {report.issues} issues, {report.papers} searchable papers and {report.charts} charts "
+        f"to {report.out}/index.html",
+        highlight=False,
+    )
 
 
 @app.command("trend", cls=QueryCommand, rich_help_panel=PANEL_ARCHIVE)

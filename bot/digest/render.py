@@ -13,12 +13,17 @@ from typing import Any
 from .views import DigestView, EntryView
 
 JSON_SCHEMA_VERSION = 1
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+# "<" only opens an HTML tag or an autolink before a letter, "/", "!" or "?"; "x < 5" is just text, and
+# a reader of the raw Markdown should not see "\<". "#" and ">" only mean something opening a line.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_LINE_START = re.compile(r"^([#>])")
 
 
 def escape_markdown(text: str) -> str:
-    """Text that renders as itself: no accidental emphasis, links or headings from a title."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Text that renders as itself: no accidental emphasis, links, tags or headings from a title."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _LINE_START.sub(r"\\\1", _TAG_OPEN.sub(r"\\<", text))
 
 
 def _link(label: str, url: str) -> str:
@@ -34,8 +39,11 @@ def _pick_markdown(entry: EntryView) -> list[str]:
         lines += ["", f"*{escape_markdown(entry.authors_short)}*"]
     if entry.why:
         lines += ["", f"**Why →** {escape_markdown(entry.why)}"]
-    if entry.insights:
-        lines += ["", f"**Key insights →** {escape_markdown(entry.insights)}"]
+    bullets = entry.insight_bullets
+    if len(bullets) == 1:
+        lines += ["", f"**Key insights →** {escape_markdown(bullets[0])}"]
+    elif bullets:
+        lines += ["", "**Key insights →**", "", *(f"- {escape_markdown(b)}" for b in bullets)]
     if entry.topic:
         lines += ["", f"Topic: {escape_markdown(entry.topic)}"]
     return [*lines, ""]
@@ -81,6 +89,7 @@ def _entry_json(entry: EntryView) -> dict[str, Any]:
         },
         "why": entry.why,
         "insights": entry.insights,
+        "insight_bullets": list(entry.insight_bullets),
         "topic": entry.topic,
         "reason": entry.reason,
         "score": round(entry.score, 6),

@@ -3,7 +3,8 @@
 `DigestService.build(month)` is the use case behind `trends digest`: it loads the month's papers as
 ranking candidates (with momentum signals and net chat votes), the enabled topics, and the papers
 already shown in earlier published digests; ranks them with `bot.ranking.rank_month`; summarises the
-picks; and stores the result as the month's draft. It runs in three steps so that no database
+picks; puts the month's context around them (`editorial`: topic counts, emerging terms, earlier
+featured papers); and stores the result as the month's draft. It runs in three steps so that no database
 transaction stays open while an LLM answers: a read, the summaries (cached per paper), then one write
 that replaces the draft. A published digest is never rebuilt.
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from bot.ranking.types import Candidate
 from bot.settings import Settings
 from bot.signals.store import latest_signals
 
+from .editorial import MonthContext, compose_intro, load_context, pick_contexts
 from .topics import ensure_seeded, to_spec
 from .views import DigestView, EntryView, Links
 
@@ -57,33 +58,6 @@ def _as_month(month: Month | str) -> Month:
     return month if isinstance(month, Month) else Month.parse(month)
 
 
-def _topic_phrase(name: str) -> str:
-    """ "Agents" reads "agents" mid-sentence; "RAG" and "LLM reasoning" keep their capitals."""
-    if len(name) > 1 and name[0].isupper() and name[1].islower():
-        return name[0].lower() + name[1:]
-    return name
-
-
-def compose_intro(picks: Sequence[ScoredPaper], total_papers: int) -> str:
-    """ "This month: 4 papers on agents, 3 on reasoning and 1 on RAG, out of 23,512 new papers.\""""
-    counts = Counter(p.topic for p in picks)
-    named = [(topic, n) for topic, n in counts.most_common() if topic]
-    parts = []
-    for i, (topic, n) in enumerate(named):
-        noun = ("paper" if n == 1 else "papers") + " " if i == 0 else ""
-        parts.append(f"{n} {noun}on {_topic_phrase(topic)}")
-    unmatched = counts.get(None, 0)
-    if unmatched and parts:
-        parts.append(f"{unmatched} more from across the field")
-    elif unmatched:
-        parts.append(f"{unmatched} {'paper' if unmatched == 1 else 'papers'} from across the field")
-    if not parts:
-        parts.append("no picks")
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    noun = "paper" if total_papers == 1 else "papers"
-    return f"This month: {listed}, out of {total_papers:,} new {noun}."
-
-
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     """What the read step hands to the summaries and the write step."""
@@ -92,6 +66,7 @@ class _Loaded:
     total_papers: int
     texts: dict[int, PaperText]  # picks' text, by paper id
     cached: dict[int, Summary]
+    context: MonthContext | None = None  # the archive's facts for the intro and the Whys
 
 
 class DigestService:
@@ -240,7 +215,17 @@ class DigestService:
             session = uow.session
             digest = self._editable_digest(session, month)
             digest.title = digest_title(month)
-            digest.intro = compose_intro(loaded.selection.picks, loaded.total_papers)
+            picks = loaded.selection.picks
+            texts = [loaded.texts.get(_paper_id(p)) for p in picks]
+            contexts = pick_contexts(
+                [
+                    (t.title, t.abstract, p.topic) if t else ("", "", p.topic)
+                    for t, p in zip(texts, picks, strict=True)
+                ],
+                loaded.context,
+            )
+            why_context = {_paper_id(p): c for p, c in zip(picks, contexts, strict=True)}
+            digest.intro = compose_intro(picks, loaded.total_papers, loaded.context, contexts)
             digest.topics_covered = list(dict.fromkeys(p.topic for p in loaded.selection.picks if p.topic))
             digest.created_at = self._clock()
             digest.entries.clear()
@@ -258,7 +243,7 @@ class DigestService:
                         topic_name=scored.topic[:64] if scored.topic else None,
                         score=float(scored.score),
                         reason=scored.reason,
-                        why=summary.why if summary else "",
+                        why=why_context[paper_id].why(summary.why) if summary else "",
                         insights=summary.insights if summary else "",
                     )
                 )
@@ -282,8 +267,9 @@ class DigestService:
             )
             texts = {row.id: PaperText(row.id, row.version, row.title, row.abstract) for row in rows}
             cached = SummaryCache(session).lookup(texts.values(), summarizer_id)
+            context = load_context(session, month, self._topics(session), total)
             uow.commit()
-        return _Loaded(selection, total, texts, cached)
+        return _Loaded(selection, total, texts, cached, context)
 
     def _refuse_published(self, session: Session, month: Month) -> None:
         _refuse_if_published(session.scalar(select(Digest).where(Digest.month == str(month))), month)

@@ -19,6 +19,11 @@ def short_authors(authors: tuple[str, ...]) -> str:
     return ", ".join(authors[:SHORT_AUTHOR_COUNT]) + " et al."
 
 
+def insight_bullets(insights: str) -> tuple[str, ...]:
+    """Key insights one a line (as summarizers store them); older single-paragraph insights are one."""
+    return tuple(b for line in insights.splitlines() if (b := line.strip().removeprefix("- ").lstrip("• ")))
+
+
 @dataclass(frozen=True, slots=True)
 class TopicView:
     id: int
@@ -68,6 +73,10 @@ class EntryView:
     @property
     def authors_short(self) -> str:
         return short_authors(self.authors)
+
+    @property
+    def insight_bullets(self) -> tuple[str, ...]:
+        return insight_bullets(self.insights)
 
 
 @dataclass(frozen=True, slots=True)

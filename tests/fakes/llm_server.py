@@ -33,7 +33,7 @@ class RecordedRequest:
 
 @dataclass
 class Behaviour:
-    content: str = json.dumps({"why": "A fake why.", "insights": "A fake insight."})
+    content: str = json.dumps({"why": "A fake why.", "insights": ["A fake insight."]})
     status: int = 200
     raw_body: bytes | None = None  # replaces the whole chat-completion body
     delay_seconds: float = 0.0
@@ -73,7 +73,7 @@ class FakeLLMServer:
     def reply_content(self, content: str) -> None:
         self.behaviour = Behaviour(content=content)
 
-    def reply_json(self, why: str, insights: str) -> None:
+    def reply_json(self, why: str, insights: str | list[str]) -> None:
         self.reply_content(json.dumps({"why": why, "insights": insights}))
 
 
