@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from bot.archive._featured import PUBLISHED, threads_for
 from bot.archive._months import parse_month
 from bot.archive.views import IssueSummary, IssueView
+from bot.audiences import audience_id
 from bot.db.models import Digest, DigestEntry
 from bot.digest.service import digest_view
 from bot.errors import NotFoundError
@@ -15,8 +16,10 @@ from bot.errors import NotFoundError
 LATEST = "latest"
 
 
-def list_issues(session: Session, *, published_only: bool = False) -> list[IssueSummary]:
-    """Every digest, newest month first, with its number of picks."""
+def list_issues(
+    session: Session, *, published_only: bool = False, audience: str | None = None
+) -> list[IssueSummary]:
+    """Every digest (of one audience, when named), newest month first, with its number of picks."""
     picks = (
         select(DigestEntry.digest_id, func.count().label("picks"))
         .where(DigestEntry.section == "pick")
@@ -30,6 +33,8 @@ def list_issues(session: Session, *, published_only: bool = False) -> list[Issue
     )
     if published_only:
         statement = statement.where(Digest.status == PUBLISHED)
+    if audience is not None:
+        statement = statement.where(Digest.audience_id == audience_id(session, audience))
     return [
         IssueSummary(
             month=digest.month,
