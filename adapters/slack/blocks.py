@@ -283,7 +283,7 @@ def approval_request(digest: DigestView) -> SlackMessage:
     actions: Block = {
         "type": "actions",
         "block_id": APPROVAL_BLOCK_ID,
-        "elements": [approve_button(digest.month, "Approve and publish")],
+        "elements": [approve_button(approve_value(digest.month, digest.audience), "Approve and publish")],
     }
     builder = _builder_leaving_room_for(actions)
     _digest_blocks(builder, digest)

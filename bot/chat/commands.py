@@ -46,6 +46,7 @@ class Latest:
 @dataclass(frozen=True, slots=True)
 class Issue:
     month: str  # "2026-10" or "latest"
+    audience: str | None = None  # None: the channel's audience
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,10 @@ class ChatService:
 
     def allowed(self, inv: Invocation) -> bool:
         """Whether the bot works in the invocation's workspace (TRENDS_ALLOWED_WORKSPACES)."""
-        return self._settings.workspace_allowed(inv.workspace_id)
+        return self.allows_workspace(inv.workspace_id)
+
+    def allows_workspace(self, workspace_id: str) -> bool:
+        return self._settings.workspace_allowed(workspace_id)
 
     async def handle(self, inv: Invocation, command: c.Command) -> Reply:
         """Run one command. User mistakes become `Reply(kind="error")`; bugs propagate to the adapter."""
@@ -167,8 +170,8 @@ class ChatService:
                 audience = await self._run(partial(self._channel_audience, inv))
                 digest = await self._run(partial(self.digests.latest, audience=audience))
                 return Reply(kind="digest", text=digest_text(digest), digest=digest)
-            case c.Issue(month=month):
-                audience = await self._run(partial(self._channel_audience, inv))
+            case c.Issue(month=month, audience=audience):
+                audience = audience or await self._run(partial(self._channel_audience, inv))
                 if month.casefold() == "latest":
                     digest = await self._run(partial(self.digests.latest, audience=audience))
                 else:
