@@ -11,7 +11,17 @@ import importlib
 from bot.cli.app import app
 
 # Imported for their side effect of registering commands, in the order `trends --help` shows them.
-for _module in ("quickstart", "harvest", "signals", "archive", "digest", "ranking", "status", "db"):
+for _module in (
+    "quickstart",
+    "harvest",
+    "signals",
+    "archive",
+    "digest",
+    "audiences",
+    "ranking",
+    "status",
+    "db",
+):
     importlib.import_module(f"bot.cli.{_module}")
 
 __all__ = ["app", "main"]
