@@ -102,10 +102,15 @@ class ArchiveService:
         with self._uow() as uow:
             return issues_module.list_issues(uow.session, published_only=published_only, audience=audience)
 
-    def issue(self, month_or_latest: str = "latest", published_only: bool = False) -> IssueView:
-        """One digest; raises NotFoundError (listing the available months) for an unknown month."""
+    def issue(
+        self, month_or_latest: str = "latest", published_only: bool = False, audience: str | None = None
+    ) -> IssueView:
+        """One digest of an audience (None: `default`); NotFoundError, listing the available months,
+        for an unknown month."""
         with self._uow() as uow:
-            return issues_module.issue_view(uow.session, month_or_latest, published_only=published_only)
+            return issues_module.issue_view(
+                uow.session, month_or_latest, published_only=published_only, audience=audience
+            )
 
     @staticmethod
     def _month_or_error(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -131,12 +131,14 @@ def trending(
 
 
 @app.command("issues", rich_help_panel=PANEL_DIGEST)
-def issues() -> None:
+def issues(
+    audience: Annotated[str | None, typer.Option("--audience", "-a", help="Only this audience's.")] = None,
+) -> None:
     """List the digests: month, title, status and number of picks."""
     from bot.archive.service import ArchiveService
 
     with container() as c:
-        summaries = ArchiveService(c).list_issues()
+        summaries = ArchiveService(c).list_issues(audience=audience)
     if not summaries:
         console.print("No digest yet.")
         return
@@ -150,12 +152,17 @@ def issues() -> None:
 
 
 @app.command("issue", rich_help_panel=PANEL_DIGEST)
-def issue(month: str = typer.Argument("latest", help="YYYY-MM or latest")) -> None:
-    """Show one digest: its intro and entries."""
+def issue(
+    month: str = typer.Argument("latest", help="YYYY-MM or latest"),
+    audience: Annotated[
+        str | None, typer.Option("--audience", "-a", help="Whose digest (default: default).")
+    ] = None,
+) -> None:
+    """Show one digest of an audience: its intro and entries."""
     from bot.archive.service import ArchiveService
 
     with container() as c:
-        view = ArchiveService(c).issue(month)
+        view = ArchiveService(c).issue(month, audience=audience)
     digest = view.digest
     console.print(f"[bold]{digest.title}[/bold] ({digest.month}, {digest.status})", highlight=False)
     if digest.intro:
