@@ -324,3 +324,25 @@ def test_approve_values_carry_the_audience() -> None:
     assert approve_target("2026-10") == ("2026-10", None)
     for bad in ("2026-10@Bad Name", "2026-13@x", "2026-10@" + "x" * 60, None, 7):
         assert parse_approve_value(bad) is None
+
+
+def test_search_covers_every_audience_and_says_whose_digest_featured_a_paper(container: Container) -> None:
+    from bot.archive.service import ArchiveService
+
+    AudienceService(container.uow, container.settings).create("vision", actor="test")
+    with container.uow() as uow:
+        ours = make_paper("2609.00001", title="Okapi detection transformers", abstract="Okapi detection.")
+        theirs = make_paper("2609.00002", title="Okapi language agents", abstract="Okapi agents.")
+        uow.session.add_all([ours, theirs])
+        uow.session.flush()
+        vision = uow.session.scalar(select(Audience.id).where(Audience.name == "vision"))
+        add_published_digest(uow.session, "2026-09", [ours], audience=vision)
+        add_published_digest(uow.session, "2026-09", [theirs])  # default's
+        uow.commit()
+    result = ArchiveService(container).search("okapi")
+    reasons = {hit.arxiv_id: hit.reason for hit in result.hits}
+    assert "featured in September 2026 (vision digest)" in reasons["2609.00001"]
+    assert reasons["2609.00002"].endswith("featured in September 2026")  # the default audience's
+    featured = {hit.arxiv_id: hit.featured for hit in result.hits}
+    assert featured["2609.00001"] is not None
+    assert featured["2609.00001"].audience == "vision"
