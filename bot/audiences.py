@@ -23,12 +23,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.chat.context import Invocation
-from bot.db.models import Audience, AudienceOwner, Digest, Subscription, Topic
+from bot.db.models import Audience, AudienceOwner, Digest, Subscription, Topic, utcnow
 from bot.db.uow import UnitOfWork
 from bot.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.settings import Settings
@@ -119,13 +119,26 @@ class DeploymentAdmins:
 
 def default_audience_id(session: Session) -> int:
     """The id of `default` (created here if missing: migration 0006 makes it, an emptied table not)."""
-    found = session.scalar(select(Audience.id).where(Audience.name == DEFAULT_AUDIENCE))
+    query = select(Audience.id).where(Audience.name == DEFAULT_AUDIENCE)
+    found = session.scalar(query)
     if found is not None:
         return int(found)
-    audience = Audience(name=DEFAULT_AUDIENCE, created_by="bot")
-    session.add(audience)
-    session.flush()
-    return audience.id
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):  # a session bound to a connection: create it in its transaction
+        audience = Audience(name=DEFAULT_AUDIENCE, created_by="bot")
+        session.add(audience)
+        session.flush()
+        return audience.id
+    # Created in a transaction of its own, committed at once: an uncommitted row in the caller's
+    # transaction would make every concurrent use case wait on it (two at once would deadlock).
+    try:
+        with bind.begin() as conn:
+            conn.execute(
+                insert(Audience).values(name=DEFAULT_AUDIENCE, created_by="bot", created_at=utcnow())
+            )
+    except IntegrityError:
+        pass  # another use case created it meanwhile
+    return int(session.scalars(query).one())
 
 
 def audience_id(session: Session, name: str | None) -> int:
