@@ -10,6 +10,7 @@ gets the refusal and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -204,3 +205,56 @@ async def test_a_workspace_not_on_the_allowed_list_gets_only_the_refusal(
             assert uow.session.scalars(select(Subscription)).all() == []
         # An allowed workspace is served as usual.
         assert "/trends" in await h.ask("help", team=TEAM_A, channel=CHANNEL_A, user=ADMIN_A)
+
+
+async def test_each_audience_draft_is_approved_on_its_own_and_posted_to_its_channels_only(
+    slack_env: None, sqlite_url: str
+) -> None:
+    from bot.audiences import AudienceService, Workspace
+    from bot.chat.context import Invocation
+    from bot.digest.service import DigestService
+    from bot.scheduler import jobs
+    from bot.subscriptions import SubscriptionService
+    from tests.test_slack_approval import (
+        ADMIN,
+        APPROVAL_CHANNEL,
+        MONTH,
+        SUBSCRIBED,
+        approval_app,
+        assert_one_thread,
+    )
+
+    vision_channel = "C0VISION01"
+    async with FakeSlack() as slack:
+        slack.admins.add(ADMIN)
+        async with approval_app(slack, sqlite_url) as h:
+            AudienceService(h.container.uow, h.container.settings).create(
+                "vision", [Workspace("slack", slack.team_id)], actor="test"
+            )
+            SubscriptionService(h.container.session_factory).subscribe(
+                Invocation("slack", slack.team_id, vision_channel, ADMIN, is_platform_admin=True), "vision"
+            )
+            outcomes = await jobs.run_digests(h.context)
+            assert {o.audience: o.action for o in outcomes} == {
+                "default": "approval-requested",
+                "vision": "approval-requested",
+            }
+            previews = slack.posted(APPROVAL_CHANNEL)
+            values = [p["blocks"][-1]["elements"][0]["value"] for p in previews]
+            assert sorted(values) == [MONTH, f"{MONTH}@vision"]
+            h.shown = next(p for p in previews if p["blocks"][-1]["elements"][0]["value"].endswith("@vision"))
+            assert "digest of vision, waiting for approval" in json.dumps(
+                h.shown["blocks"], ensure_ascii=False
+            )
+
+            assert await h.click(ADMIN) == 200
+            await slack.wait_for_calls("chat.update", 1)
+            picks = len(
+                DigestService(h.container.uow, h.container.settings).get(MONTH, audience="vision").picks
+            )
+            assert picks > 0
+            assert_one_thread(h, vision_channel, picks)
+            assert all(slack.posted(channel) == [] for channel in SUBSCRIBED)  # default's: still a draft
+            digests = DigestService(h.container.uow, h.container.settings)
+            assert digests.get(MONTH, audience="vision").is_published
+            assert not digests.get(MONTH).is_published

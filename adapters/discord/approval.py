@@ -95,9 +95,10 @@ def approval_view(month: str, label: str = APPROVE_LABEL) -> discord.ui.View:
 
 
 def approval_note(digest: DigestView) -> str:
+    whose = "" if digest.audience == "default" else f" of {mentions_safe(digest.audience)}"
     return (
-        f"**Approval needed:** the {digest.month_label} digest is ready. A server manager can approve it "
-        "to post it to every subscribed channel."
+        f"**Approval needed:** the {digest.month_label} digest{whose} is ready. A server manager can "
+        "approve it to post it to every channel subscribed to it."
     )
 
 
