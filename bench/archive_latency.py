@@ -40,6 +40,7 @@ from bench._corpus import CorpusPaper, load_pool, paper_rows, synthetic_papers
 from bench.search_latency import CpuClock, load_average
 from bot.archive.service import ArchiveService
 from bot.archive.trend import render_trend_png
+from bot.audiences import default_audience_id
 from bot.db import migrations
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, Paper, Subscription, Topic
@@ -94,11 +95,20 @@ def load(url: str, papers: Sequence[CorpusPaper], digests: int) -> None:
     session_factory = make_session_factory(engine)
     with session_factory() as session:
         ids = [row[0] for row in session.execute(text("SELECT id FROM papers ORDER BY id"))]
-        subscription = Subscription(platform="slack", workspace_id="T1", channel_id="C1")
+        audience = default_audience_id(session)
+        subscription = Subscription(
+            audience_id=audience, platform="slack", workspace_id="T1", channel_id="C1"
+        )
         session.add(subscription)
-        session.add(Topic(name="agents", include_phrases=["agents", "tool use", "multi-agent"]))
         session.add(
-            Topic(name="efficient-inference", include_phrases=["quantization", "speculative decoding"])
+            Topic(audience_id=audience, name="agents", include_phrases=["agents", "tool use", "multi-agent"])
+        )
+        session.add(
+            Topic(
+                audience_id=audience,
+                name="efficient-inference",
+                include_phrases=["quantization", "speculative decoding"],
+            )
         )
         session.flush()
         for d in range(digests):
@@ -106,7 +116,13 @@ def load(url: str, papers: Sequence[CorpusPaper], digests: int) -> None:
             month = (
                 f"{FIRST.year + (FIRST.month - 1 + index) // 12:04d}-{(FIRST.month - 1 + index) % 12 + 1:02d}"
             )
-            digest = Digest(month=month, status="published", title=f"Trends in AI — {month}", intro="")
+            digest = Digest(
+                audience_id=audience,
+                month=month,
+                status="published",
+                title=f"Trends in AI — {month}",
+                intro="",
+            )
             digest.published_at = dt.datetime.now(dt.UTC)
             session.add(digest)
             session.flush()

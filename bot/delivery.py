@@ -16,6 +16,10 @@ leader running the monthly job — never post the same thread at once: the secon
 channel and says it is being posted elsewhere. So publishing twice, restarting mid-thread or a job
 misfire never duplicates a parent or a reply and never skips one.
 
+A digest belongs to an audience and goes to the channels subscribed to that audience only. With
+`TRENDS_ALLOWED_WORKSPACES` set (`allowed_workspaces=`), channels of any other workspace are never
+posted to, whatever the database says.
+
 Publishing records a pending delivery for every subscribed channel. A scheduled retry resumes those
 deliveries only, so a channel that subscribes later gets an old digest only from an explicit publish
 by an admin, never from a retry. Platform code (rate limits, Block Kit, embeds) lives in the
@@ -36,7 +40,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import DeliveredMessage, Delivery, Digest, Subscription, utcnow
+from bot.audiences import DEFAULT_AUDIENCE
+from bot.db.models import Audience, DeliveredMessage, Delivery, Digest, Subscription, utcnow
 from bot.db.uow import UnitOfWork
 from bot.digest.views import DigestView, EntryView
 from bot.errors import SourceError
@@ -153,8 +158,10 @@ class DeliveryEngine:
         leases: LeaseStore | None = None,
         holder: str | None = None,
         lease_seconds: float = 120.0,
+        allowed_workspaces: Sequence[str] = (),
     ) -> None:
         self._session_factory = session_factory
+        self._allowed = tuple(allowed_workspaces)
         self._pacer = pacer or Pacer()
         self._leases = leases or LeaseStore(session_factory)
         self._holder = holder or make_holder_id()
@@ -178,7 +185,8 @@ class DeliveryEngine:
         only: Sequence[int] | None = None,
         include_new_subscribers: bool = True,
     ) -> DeliveryReport:
-        """Post `digest` (which must be published) to every active subscription of the given platforms.
+        """Post `digest` (which must be published) to every active subscription of its audience on the
+        given platforms.
 
         With `include_new_subscribers=False` (scheduled retries), only the channels an earlier publish
         recorded a delivery for are served.
@@ -186,10 +194,23 @@ class DeliveryEngine:
 
         def load_targets(uow: UnitOfWork) -> list[tuple[int, ChannelRef]]:
             session = uow.session
-            digest_id = session.scalars(select(Digest.id).where(Digest.month == digest.month)).one()
+            row = _digest_row(session, digest.audience, digest.month)
+            digest_id = row.id
             subscribed = select(Subscription).where(
-                Subscription.active.is_(True), Subscription.platform.in_(list(posters))
+                Subscription.active.is_(True),
+                Subscription.platform.in_(list(posters)),
+                Subscription.audience_id == row.audience_id,
             )
+            if self._allowed:
+                outside = session.scalars(
+                    subscribed.where(Subscription.workspace_id.not_in(self._allowed))
+                ).all()
+                for subscription in outside:
+                    log.warning(
+                        "not posting to a channel outside TRENDS_ALLOWED_WORKSPACES",
+                        extra={"workspace": subscription.workspace_id, "channel": subscription.channel_id},
+                    )
+                subscribed = subscribed.where(Subscription.workspace_id.in_(self._allowed))
             if only is not None:
                 subscribed = subscribed.where(Subscription.id.in_(list(only)))
             if include_new_subscribers:
@@ -211,7 +232,7 @@ class DeliveryEngine:
             ]
 
         def check_published(uow: UnitOfWork) -> None:
-            status = uow.session.scalar(select(Digest.status).where(Digest.month == digest.month))
+            status = _digest_row(uow.session, digest.audience, digest.month).status
             if status != "published":
                 raise DeliveryError(f"The {digest.month} digest is not published yet; publish it first.")
 
@@ -234,7 +255,9 @@ class DeliveryEngine:
     async def deliver_to(
         self, digest: DigestView, subscription_id: int, channel: ChannelRef, poster: ThreadPoster
     ) -> ChannelOutcome:
-        lease = f"delivery:{digest.month}:{subscription_id}"
+        # The default audience keeps the lease name it had before audiences (rolling upgrades).
+        scope = "" if digest.audience == DEFAULT_AUDIENCE else f"{digest.audience}:"
+        lease = f"delivery:{scope}{digest.month}:{subscription_id}"
         # A holder per call, not per process: two publishes in one process (an approval click and a
         # `/trends publish`) must exclude each other just like two replicas do.
         holder = f"{self._holder}/{next(self._calls)}"
@@ -254,7 +277,9 @@ class DeliveryEngine:
         channel: ChannelRef,
         poster: ThreadPoster,
     ) -> ChannelOutcome:
-        delivery_id, done = await self._db(lambda uow: _start_delivery(uow, digest.month, subscription_id))
+        delivery_id, done = await self._db(
+            lambda uow: _start_delivery(uow, digest.audience, digest.month, subscription_id)
+        )
         if done:
             return ChannelOutcome(channel, "skipped", 0, 0)
         counts = {"posted": 0, "adopted": 0, "existing": 0}
@@ -324,9 +349,18 @@ def _thread_of(parent_thread: str | None, current: str | None, position: int) ->
     return thread
 
 
-def _start_delivery(uow: UnitOfWork, month: str, subscription_id: int) -> tuple[int, bool]:
+def _digest_row(session: Session, audience: str, month: str) -> Digest:
+    """The stored digest of `audience` for `month` (it exists: the caller published it)."""
+    return session.scalars(
+        select(Digest)
+        .join(Audience, Audience.id == Digest.audience_id)
+        .where(Audience.name == audience, Digest.month == month)
+    ).one()
+
+
+def _start_delivery(uow: UnitOfWork, audience: str, month: str, subscription_id: int) -> tuple[int, bool]:
     session = uow.session
-    digest = session.scalars(select(Digest).where(Digest.month == month)).one()
+    digest = _digest_row(session, audience, month)
     delivery = session.scalars(
         select(Delivery).where(Delivery.digest_id == digest.id, Delivery.subscription_id == subscription_id)
     ).one_or_none()

@@ -3,8 +3,9 @@
 A reaction arrives as (platform, workspace, user, message id). The message id is looked up among the
 messages the bot posted for deliveries to that platform and workspace (and channel, where message ids
 are only unique per channel, as Slack's `ts` is), which gives the paper; reactions on anything else
-are ignored.
-One vote per (workspace, user, paper): a new reaction replaces the old one, removing it deletes it.
+are ignored. The channel's subscription also gives the audience the vote counts for: a vote is
+stored per audience, so each audience's ranking can learn from its own channels only.
+One vote per (audience, workspace, user, paper): a new reaction replaces the old one, removing it deletes it.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ class FeedbackService:
 
     def _paper_for(
         self, uow: UnitOfWork, platform: str, workspace_id: str, message_id: str, channel_id: str | None
-    ) -> int | None:
+    ) -> tuple[int, int] | None:
+        """(paper id, audience id) of the pick posted as `message_id`, if it is one."""
         query = (
-            select(DeliveredMessage.paper_id)
+            select(DeliveredMessage.paper_id, Subscription.audience_id)
             .join(Delivery, Delivery.id == DeliveredMessage.delivery_id)
             .join(Subscription, Subscription.id == Delivery.subscription_id)
             .where(
@@ -51,7 +53,8 @@ class FeedbackService:
         )
         if channel_id is not None:
             query = query.where(Subscription.channel_id == channel_id)
-        return uow.session.scalars(query).first()
+        row = uow.session.execute(query).first()
+        return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
 
     def react(
         self,
@@ -84,11 +87,13 @@ class FeedbackService:
         channel_id: str | None,
     ) -> bool:
         with UnitOfWork(self._session_factory) as uow:
-            paper_id = self._paper_for(uow, platform, workspace_id, message_id, channel_id)
-            if paper_id is None:
+            found = self._paper_for(uow, platform, workspace_id, message_id, channel_id)
+            if found is None:
                 return False
+            paper_id, audience_id = found
             vote = uow.session.scalars(
                 select(Vote).where(
+                    Vote.audience_id == audience_id,
                     Vote.platform == platform,
                     Vote.workspace_id == workspace_id,
                     Vote.user_id == user_id,
@@ -98,6 +103,7 @@ class FeedbackService:
             if vote is None:
                 uow.session.add(
                     Vote(
+                        audience_id=audience_id,
                         platform=platform,
                         workspace_id=workspace_id,
                         user_id=user_id,
@@ -125,11 +131,13 @@ class FeedbackService:
         if value is None:
             return False
         with UnitOfWork(self._session_factory) as uow:
-            paper_id = self._paper_for(uow, platform, workspace_id, message_id, channel_id)
-            if paper_id is None:
+            found = self._paper_for(uow, platform, workspace_id, message_id, channel_id)
+            if found is None:
                 return False
+            paper_id, audience_id = found
             result = uow.session.execute(
                 delete(Vote).where(
+                    Vote.audience_id == audience_id,
                     Vote.platform == platform,
                     Vote.workspace_id == workspace_id,
                     Vote.user_id == user_id,

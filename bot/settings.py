@@ -11,7 +11,9 @@ bad setting by the variable a user would set, the problem, and the value given.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,6 +32,9 @@ from pydantic_settings import (
 )
 
 from bot.errors import ConfigError
+
+_log = logging.getLogger(__name__)
+_ADMIN_ID_PART = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.IR", "stat.ML")
 ARXIV_DEFAULT_API_URL = "https://export.arxiv.org/api/query"
@@ -135,8 +140,14 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
 
-    # Chat admins by user id, in addition to platform admins
+    # Deployment admins: they administer every audience, in addition to each workspace's platform
+    # admins (who administer their own workspace's audiences). Comma-separated "slack:<team>:<user>" /
+    # "discord:<guild>:<user>". A bare user id (the form before audiences) still works, in any
+    # workspace, but is deprecated: a warning is logged at start-up.
     admin_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Where the bot works at all: Slack team ids and Discord guild ids (comma-separated; empty = any).
+    # Elsewhere it answers only a short refusal, leaves Discord servers and never posts a digest.
+    allowed_workspaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Momentum signals (bot/signals): each source optional, paced and bounded on its own
     signals_semantic_scholar_enabled: bool = True
@@ -278,12 +289,59 @@ class Settings(BaseSettings):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("admin_user_ids", "discord_guild_ids", mode="before")
+    @field_validator("admin_user_ids", "discord_guild_ids", "allowed_workspaces", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("admin_user_ids")
+    @classmethod
+    def _check_admin_ids(cls, value: list[str]) -> list[str]:
+        cleaned, bare = [], []
+        for entry in value:
+            parts = entry.split(":")
+            if len(parts) == 1 and _ADMIN_ID_PART.fullmatch(entry):
+                bare.append(entry)
+                cleaned.append(entry)
+                continue
+            if (
+                len(parts) != 3
+                or parts[0].casefold() not in ("slack", "discord")
+                or not all(_ADMIN_ID_PART.fullmatch(part) for part in parts[1:])
+            ):
+                raise ValueError(
+                    f"“{entry[:80]}” is not an admin: write slack:<team id>:<user id> or "
+                    "discord:<server id>:<user id>"
+                )
+            cleaned.append(":".join([parts[0].casefold(), parts[1], parts[2]]))
+        if bare:
+            _log.warning(
+                "TRENDS_ADMIN_USER_IDS lists bare user ids (%s): they are deployment admins in every "
+                "workspace. This form is deprecated; write slack:<team id>:<user id> or "
+                "discord:<server id>:<user id> instead.",
+                ", ".join(bare[:5]),
+            )
+        return cleaned
+
+    @field_validator("allowed_workspaces")
+    @classmethod
+    def _check_allowed_workspaces(cls, value: list[str]) -> list[str]:
+        cleaned = []
+        for entry in value:
+            # "slack:T0123" is accepted too; the id alone is what is compared.
+            workspace = (
+                entry.split(":", 1)[1] if entry.casefold().startswith(("slack:", "discord:")) else entry
+            )
+            if not _ADMIN_ID_PART.fullmatch(workspace):
+                raise ValueError(f"“{entry[:80]}” is not a Slack team id or Discord server id")
+            cleaned.append(workspace)
+        return list(dict.fromkeys(cleaned))
+
+    def workspace_allowed(self, workspace_id: str) -> bool:
+        """Whether the bot works in this Slack workspace / Discord server (any, when no list is set)."""
+        return not self.allowed_workspaces or workspace_id in self.allowed_workspaces
 
     @field_validator("categories")
     @classmethod

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.audiences import default_audience_id
 from bot.db.models import Digest, DigestEntry, Paper
 from bot.digest.views import DigestView, EntryView, Links
 
@@ -37,8 +38,16 @@ def make_paper(
     )
 
 
-def add_published_digest(session: Session, month: str, papers: Sequence[Paper]) -> Digest:
-    digest = Digest(month=month, status="published", title=f"Trends in AI — {month}", intro="Intro.")
+def add_published_digest(
+    session: Session, month: str, papers: Sequence[Paper], *, audience: int | None = None
+) -> Digest:
+    digest = Digest(
+        audience_id=default_audience_id(session) if audience is None else audience,
+        month=month,
+        status="published",
+        title=f"Trends in AI — {month}",
+        intro="Intro.",
+    )
     digest.published_at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     session.add(digest)
     session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.archive import matching
 from bot.archive.service import ArchiveService
+from bot.audiences import default_audience_id
 from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, Subscription, Topic
 from bot.errors import NotFoundError, ValidationError
 from tests.factories import make_paper
@@ -50,11 +51,18 @@ def seed(session_factory: sessionmaker[Session]) -> None:
         session.add_all(papers)
         session.flush()
         featured_old = papers[0]  # January video paper: old, but featured
+        default = default_audience_id(session)
         digest = Digest(
-            month="2026-02", status="published", title="Trends in AI — February 2026", intro="Hello."
+            audience_id=default,
+            month="2026-02",
+            status="published",
+            title="Trends in AI — February 2026",
+            intro="Hello.",
         )
         digest.published_at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-        draft = Digest(month="2026-10", status="draft", title="Draft October", intro="Soon.")
+        draft = Digest(
+            audience_id=default, month="2026-10", status="draft", title="Draft October", intro="Soon."
+        )
         session.add_all([digest, draft])
         session.flush()
         session.add_all(
@@ -72,7 +80,7 @@ def seed(session_factory: sessionmaker[Session]) -> None:
                 DigestEntry(digest_id=draft.id, paper_id=papers[-1].id, position=1, section="pick"),
             ]
         )
-        subscription = Subscription(platform="slack", workspace_id="T1", channel_id="C1")
+        subscription = Subscription(audience_id=default, platform="slack", workspace_id="T1", channel_id="C1")
         session.add(subscription)
         session.flush()
         delivery = Delivery(digest_id=digest.id, subscription_id=subscription.id, status="done")
@@ -91,6 +99,7 @@ def seed(session_factory: sessionmaker[Session]) -> None:
         )
         session.add(
             Topic(
+                audience_id=default,
                 name="generative-video",
                 include_phrases=["video diffusion", "text-to-video"],
                 exclude_phrases=[],

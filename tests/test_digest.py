@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.audiences import default_audience_id
 from bot.db.models import Digest, DigestEntry, Paper, PaperSignal, PaperSummary, Vote
 from bot.db.uow import UnitOfWork
 from bot.digest.render import render_json, render_markdown
@@ -182,7 +183,11 @@ def test_earlier_published_papers_are_not_repeated(
     shown = {e.arxiv_id for e in first.picks[:2]}
     with session_factory() as session:  # a September digest that already showed two of them
         september = Digest(
-            month="2026-09", status="published", title="Trends in AI — September 2026", published_at=FIXED_NOW
+            audience_id=default_audience_id(session),
+            month="2026-09",
+            status="published",
+            title="Trends in AI — September 2026",
+            published_at=FIXED_NOW,
         )
         ids = session.scalars(select(Paper.id).where(Paper.arxiv_id.in_(shown))).all()
         september.entries = [DigestEntry(paper_id=pid, position=i) for i, pid in enumerate(ids, start=1)]
@@ -205,7 +210,14 @@ def test_votes_and_signals_are_loaded(service: DigestService, session_factory: s
         paper = session.scalars(select(Paper).where(Paper.arxiv_id == "2610.09002")).one()
         session.add_all(
             [
-                Vote(platform="slack", workspace_id="T1", user_id=f"U{i}", paper_id=paper.id, value=1)
+                Vote(
+                    audience_id=default_audience_id(session),
+                    platform="slack",
+                    workspace_id="T1",
+                    user_id=f"U{i}",
+                    paper_id=paper.id,
+                    value=1,
+                )
                 for i in range(3)
             ]
         )

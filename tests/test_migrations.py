@@ -237,8 +237,10 @@ def test_env_restores_triggers_and_keeps_child_rows_after_a_batch_migration(
         insert_paper(conn, "2510.00001", "Quokka before the rebuild")
         conn.execute(
             text(
-                "INSERT INTO votes (platform, workspace_id, user_id, paper_id, value, created_at) "
-                "SELECT 'slack', 'T1', 'U1', id, 1, :now FROM papers"
+                "INSERT INTO votes "
+                "(audience_id, platform, workspace_id, user_id, paper_id, value, created_at) "
+                "SELECT (SELECT id FROM audiences WHERE name = 'default'), 'slack', 'T1', 'U1', id, 1, "
+                ":now FROM papers"
             ),
             {"now": NOW},
         )

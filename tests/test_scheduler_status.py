@@ -9,6 +9,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from adapters.cli import app
+from bot.audiences import default_audience_id
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, HarvestRun, Lease, Subscription
 from bot.db.uow import UnitOfWork
@@ -48,12 +49,18 @@ async def _fill(db_url: str) -> None:
         s.add(paper)
         s.flush()
         digest = Digest(
-            month="2026-10", status="published", title="Trends in AI — October 2026", published_at=now
+            audience_id=default_audience_id(s),
+            month="2026-10",
+            status="published",
+            title="Trends in AI — October 2026",
+            published_at=now,
         )
         s.add(digest)
         s.flush()
         s.add(DigestEntry(digest_id=digest.id, paper_id=paper.id, position=1, section="pick"))
-        sub = Subscription(platform="slack", workspace_id="T1", channel_id="C-general")
+        sub = Subscription(
+            audience_id=default_audience_id(s), platform="slack", workspace_id="T1", channel_id="C-general"
+        )
         s.add(sub)
         s.flush()
         delivery = Delivery(

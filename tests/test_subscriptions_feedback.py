@@ -55,7 +55,9 @@ def _posted_pick(session_factory: sessionmaker[Session]) -> int:
         uow.session.add(paper)
         uow.session.flush()
         digest = add_published_digest(uow.session, "2026-10", [paper])
-        subscription = Subscription(platform="slack", workspace_id="T1", channel_id="C1")
+        subscription = Subscription(
+            audience_id=digest.audience_id, platform="slack", workspace_id="T1", channel_id="C1"
+        )
         uow.session.add(subscription)
         uow.session.flush()
         delivery = Delivery(digest_id=digest.id, subscription_id=subscription.id, status="done")

@@ -27,7 +27,14 @@ from bot.chat.service import ChatService
 from bot.delivery import DeliveryError
 from bot.digest.views import DigestView
 from bot.errors import TrendsError
-from bot.scheduler.approval import ApprovalTarget, PublishGate, already_delivered, parse_approve_value
+from bot.scheduler.approval import (
+    ApprovalTarget,
+    PublishGate,
+    already_delivered,
+    approve_target,
+    approve_value,
+    parse_approve_value,
+)
 
 from .commands import invocation_for
 from .render import CONTENT_LIMIT, clip, mentions_safe, parent_embeds
@@ -37,7 +44,10 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 CUSTOM_ID_PREFIX = "trends:approve:"
 # Loose on purpose: a month that does not parse still reaches the callback, which says so.
-CUSTOM_ID_TEMPLATE = re.compile(re.escape(CUSTOM_ID_PREFIX) + r"(?P<month>[0-9]{1,4}-[0-9]{1,2})")
+# The key is "month" or "month@audience" (bot.scheduler.approval.approve_value).
+CUSTOM_ID_TEMPLATE = re.compile(
+    re.escape(CUSTOM_ID_PREFIX) + r"(?P<month>[0-9]{1,4}-[0-9]{1,2}(?:@[a-z0-9][a-z0-9_-]{0,39})?)"
+)
 APPROVE_LABEL = "Approve and publish"
 RETRY_LABEL = "Retry publishing"
 STALE = "That button is not valid any more. An admin can publish with `/trends-admin publish`."
@@ -85,9 +95,10 @@ def approval_view(month: str, label: str = APPROVE_LABEL) -> discord.ui.View:
 
 
 def approval_note(digest: DigestView) -> str:
+    whose = "" if digest.audience == "default" else f" of {mentions_safe(digest.audience)}"
     return (
-        f"**Approval needed:** the {digest.month_label} digest is ready. A server manager can approve it "
-        "to post it to every subscribed channel."
+        f"**Approval needed:** the {digest.month_label} digest{whose} is ready. A server manager can "
+        "approve it to post it to every channel subscribed to it."
     )
 
 
@@ -114,7 +125,7 @@ class DiscordApprovalNotifier:
             await channel.send(
                 approval_note(digest),
                 embeds=parent_embeds(digest),
-                view=approval_view(digest.month),
+                view=approval_view(approve_value(digest.month, digest.audience)),
                 allowed_mentions=NO_MENTIONS,
             )
         except DeliveryError:
@@ -149,20 +160,21 @@ class DiscordApprovals:
                 await self._tell(interaction, APOLOGY)
 
     async def _approve(self, interaction: discord.Interaction[Any], value: str) -> None:
-        month = parse_approve_value(value)
-        if month is None:
+        key = parse_approve_value(value)
+        if key is None:
             await self._tell(interaction, STALE)
             return
+        month, audience = approve_target(key)
         inv = await invocation_for(interaction)
         approver = interaction.user.mention
-        with self.gate.claim(month, approver) as claimed:
+        with self.gate.claim(key, approver) as claimed:
             if not claimed:
-                holder = self.gate.holder(month)
+                holder = self.gate.holder(key)
                 await self._tell(
                     interaction, f"The {month} digest is being published right now (approved by {holder})."
                 )
                 return
-            reply = await self.chat.handle(inv, Publish(month))
+            reply = await self.chat.handle(inv, Publish(month, audience))
         report = reply.report
         if reply.kind != "published" or report is None:  # not an admin, or the digest is gone
             await self._tell(interaction, reply.text)
@@ -172,11 +184,11 @@ class DiscordApprovals:
                 interaction, f"The {month} digest was already published; nothing was posted again."
             )
             return
-        issue = await self.chat.handle(inv, Issue(month))
+        issue = await self.chat.handle(inv, Issue(month, audience))
         content = clip(f"✅ Approved by {approver}. {mentions_safe(report.summary())}", CONTENT_LIMIT)
         edit: dict[str, Any] = {
             "content": content,
-            "view": None if report.ok else approval_view(month, RETRY_LABEL),
+            "view": None if report.ok else approval_view(key, RETRY_LABEL),
             "allowed_mentions": NO_MENTIONS,
         }
         if issue.digest is not None:

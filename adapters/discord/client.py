@@ -10,6 +10,10 @@ Message History, Add Reactions); `invite_url()` builds the link. Commands are sy
 `on_ready`: to each guild in `DISCORD_GUILD_IDS` (instant; the global commands are copied there) or
 globally (Discord may take up to an hour to show them).
 
+With `TRENDS_ALLOWED_WORKSPACES` set, the bot leaves any server that is not on the list as soon as it
+joins (or, for servers joined while it was offline, when it connects), and logs that it did; commands
+from such a server get only the core's refusal until Discord delivers the leave.
+
 `trends run` passes its one shared `ChatService` as `chat=` (the bot adds its poster to it), so a
 publish from Discord, Slack or the scheduler reaches every platform's channels. The approval button
 (`approval.ApproveButton`) is registered as a dynamic item, so previews posted before a restart work.
@@ -148,12 +152,31 @@ class TrendsBot(discord.Client):
         self._synced = False
 
     async def on_ready(self) -> None:
+        for guild in list(self.guilds):  # servers that added the bot while it was offline
+            await self.leave_if_not_allowed(guild)
         if not self._synced:  # on_ready fires again after reconnects
             await self.sync_commands()
             self._synced = True
         log.info("discord bot ready as %s in %d server(s)", self.user, len(self.guilds))
         if self.application_id is not None:
             log.info("invite link: %s", invite_url(self.application_id))
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.leave_if_not_allowed(guild)
+
+    async def leave_if_not_allowed(self, guild: discord.Guild) -> bool:
+        """Leave `guild` if TRENDS_ALLOWED_WORKSPACES is set and does not list it; True if it left."""
+        if self.chat.allows_workspace(str(guild.id)):
+            return False
+        log.warning(
+            "leaving Discord server %s (%s): it is not in TRENDS_ALLOWED_WORKSPACES", guild.id, guild.name
+        )
+        try:
+            await guild.leave()
+        except discord.HTTPException as exc:
+            log.error("could not leave Discord server %s: HTTP %s", guild.id, exc.status)
+            return False
+        return True
 
     async def sync_commands(self) -> list[app_commands.AppCommand]:
         """Register the slash commands with Discord (per guild when DISCORD_GUILD_IDS is set)."""

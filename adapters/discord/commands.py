@@ -8,8 +8,11 @@ hint: every command passes `interaction.permissions.manage_guild` to the core as
 admin command changes anything.
 
     /trends help | search <query> [page] | chart <query> [months] | latest | issue [month] | issues | topics
-    /trends-admin topics add|edit|remove|enable|disable …
-    /trends-admin subscribe | unsubscribe | preview [month] | publish [month]
+    /trends-admin topics add|edit|remove|enable|disable … [audience]
+    /trends-admin subscribe [audience] | unsubscribe | preview [month] [audience] | publish [month] [audience]
+
+`audience` names the team whose topics or digest the command is about (default: the audience this
+channel is subscribed to). The core decides whether this member may administer it.
 
 Each handler defers at once (Discord allows 3 s for the first answer), builds the same `Command`
 dataclass the Slack parser builds, awaits `ChatService.handle` and sends the rendered reply as a
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 import discord
 from discord import app_commands
@@ -42,6 +46,7 @@ MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 RECENT_MONTHS = 12  # months offered by the month autocomplete besides past digests
 NO_MENTIONS = discord.AllowedMentions.none()
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
+AUDIENCE_HELP = "The team whose topics and digest this is (default: this channel's audience)"
 # Subscriptions, votes and admin rights are per server: the commands are not offered in DMs.
 SERVERS_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 
@@ -138,9 +143,39 @@ class CommandRunner:
 
     # ------------------------------------------------------------------ autocomplete
 
-    async def topic_choices(self, current: str) -> list[app_commands.Choice[str]]:
+    def _allowed(self, interaction: discord.Interaction) -> bool:
+        """Autocomplete outside TRENDS_ALLOWED_WORKSPACES offers nothing (commands get the refusal)."""
+        return interaction.guild_id is not None and self.chat.allows_workspace(str(interaction.guild_id))
+
+    async def audience_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if not self._allowed(interaction):
+            return []
         try:
-            topics = await asyncio.to_thread(self.chat.topics.list_topics)
+            names = await asyncio.to_thread(self.chat.audiences.names)
+        except Exception:
+            log.exception("audience autocomplete failed")
+            return []
+        wanted = current.strip().casefold()
+        return [app_commands.Choice(name=n, value=n) for n in names if wanted in n][:MAX_CHOICES]
+
+    async def topic_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if not self._allowed(interaction):
+            return []
+        named = getattr(interaction.namespace, "audience", None)
+        try:
+            audience = named if isinstance(named, str) and named else None
+            if audience is None:
+                audience = await asyncio.to_thread(
+                    self.chat.audiences.of_channel,
+                    PLATFORM,
+                    str(interaction.guild_id),
+                    str(interaction.channel_id or ""),
+                )
+            topics = await asyncio.to_thread(partial(self.chat.topics.list_topics, audience=audience))
         except Exception:  # an autocomplete can't show an error; log it and offer nothing
             log.exception("topic autocomplete failed")
             return []
@@ -148,8 +183,12 @@ class CommandRunner:
         names = [t.name for t in topics if wanted in t.name.casefold()]
         return [app_commands.Choice(name=clip(n, CHOICE_NAME_LIMIT), value=n) for n in names[:MAX_CHOICES]]
 
-    async def month_choices(self, current: str) -> list[app_commands.Choice[str]]:
+    async def month_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         """Months with a digest (titled), then the last twelve calendar months (what is harvested)."""
+        if not self._allowed(interaction):
+            return []
         try:
             issues = await asyncio.to_thread(self.chat.archive.list_issues)
         except Exception:
@@ -227,15 +266,22 @@ class TrendsGroup(app_commands.Group):
     async def _issue_months(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.runner.month_choices(current)
+        return await self.runner.month_choices(interaction, current)
 
     @app_commands.command(name="issues", description="All past digests")
     async def issues(self, interaction: discord.Interaction) -> None:
         await self.runner.run(interaction, c.Issues())
 
     @app_commands.command(name="topics", description="The topics the ranking follows")
-    async def topics(self, interaction: discord.Interaction) -> None:
-        await self.runner.run(interaction, c.TopicsList())
+    @app_commands.describe(audience="Whose topics (default: this channel's audience)")
+    async def topics(self, interaction: discord.Interaction, audience: str | None = None) -> None:
+        await self.runner.run(interaction, c.TopicsList(audience))
+
+    @topics.autocomplete("audience")
+    async def _topics_audience(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.runner.audience_choices(interaction, current)
 
 
 class TopicsAdminGroup(app_commands.Group):
@@ -253,6 +299,7 @@ class TopicsAdminGroup(app_commands.Group):
         description="One line about the topic",
         examples="arXiv ids of typical papers, e.g. 2410.01234",
         weight="How much the topic counts (default 1.0)",
+        audience=AUDIENCE_HELP,
     )
     async def add(
         self,
@@ -263,6 +310,7 @@ class TopicsAdminGroup(app_commands.Group):
         description: str | None = None,
         examples: str | None = None,
         weight: float | None = None,
+        audience: str | None = None,
     ) -> None:
         draft = TopicDraft(
             name=name,
@@ -272,7 +320,7 @@ class TopicsAdminGroup(app_commands.Group):
             examples=example_ids(examples) or (),
             weight=1.0 if weight is None else weight,
         )
-        await self.runner.run(interaction, c.TopicsAdd(draft))
+        await self.runner.run(interaction, c.TopicsAdd(draft, audience))
 
     @app_commands.command(name="edit", description="Change a topic (options you leave out stay as they are)")
     @app_commands.describe(
@@ -283,6 +331,7 @@ class TopicsAdminGroup(app_commands.Group):
         description="One line about the topic",
         examples="arXiv ids (replaces the list)",
         weight="How much the topic counts",
+        audience=AUDIENCE_HELP,
     )
     async def edit(
         self,
@@ -294,6 +343,7 @@ class TopicsAdminGroup(app_commands.Group):
         description: str | None = None,
         examples: str | None = None,
         weight: float | None = None,
+        audience: str | None = None,
     ) -> None:
         changes = TopicChanges(
             name=rename,
@@ -303,19 +353,24 @@ class TopicsAdminGroup(app_commands.Group):
             examples=example_ids(examples),
             weight=weight,
         )
-        await self.runner.run(interaction, c.TopicsEdit(topic, changes))
+        await self.runner.run(interaction, c.TopicsEdit(topic, changes, audience))
 
     @app_commands.command(name="remove", description="Remove a topic")
-    async def remove(self, interaction: discord.Interaction, topic: str) -> None:
-        await self.runner.run(interaction, c.TopicsRemove(topic))
+    @app_commands.describe(audience=AUDIENCE_HELP)
+    async def remove(self, interaction: discord.Interaction, topic: str, audience: str | None = None) -> None:
+        await self.runner.run(interaction, c.TopicsRemove(topic, audience))
 
     @app_commands.command(name="enable", description="Enable a topic")
-    async def enable(self, interaction: discord.Interaction, topic: str) -> None:
-        await self.runner.run(interaction, c.TopicsEnable(topic))
+    @app_commands.describe(audience=AUDIENCE_HELP)
+    async def enable(self, interaction: discord.Interaction, topic: str, audience: str | None = None) -> None:
+        await self.runner.run(interaction, c.TopicsEnable(topic, audience))
 
     @app_commands.command(name="disable", description="Disable a topic (kept, but not ranked)")
-    async def disable(self, interaction: discord.Interaction, topic: str) -> None:
-        await self.runner.run(interaction, c.TopicsDisable(topic))
+    @app_commands.describe(audience=AUDIENCE_HELP)
+    async def disable(
+        self, interaction: discord.Interaction, topic: str, audience: str | None = None
+    ) -> None:
+        await self.runner.run(interaction, c.TopicsDisable(topic, audience))
 
     @edit.autocomplete("topic")
     @remove.autocomplete("topic")
@@ -324,7 +379,17 @@ class TopicsAdminGroup(app_commands.Group):
     async def _topic_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.runner.topic_choices(current)
+        return await self.runner.topic_choices(interaction, current)
+
+    @add.autocomplete("audience")
+    @edit.autocomplete("audience")
+    @remove.autocomplete("audience")
+    @enable.autocomplete("audience")
+    @disable.autocomplete("audience")
+    async def _audiences(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.runner.audience_choices(interaction, current)
 
 
 class AdminGroup(app_commands.Group):
@@ -342,29 +407,46 @@ class AdminGroup(app_commands.Group):
         self.add_command(TopicsAdminGroup(runner))
 
     @app_commands.command(
-        name="subscribe", description="Post the monthly digest to this channel (or this forum)"
+        name="subscribe", description="Post an audience's monthly digest to this channel (or this forum)"
     )
-    async def subscribe(self, interaction: discord.Interaction) -> None:
-        await self.runner.run(interaction, c.Subscribe(), subscription=True)
+    @app_commands.describe(
+        audience="The team whose digest this channel gets (a new name creates it for this server)"
+    )
+    async def subscribe(self, interaction: discord.Interaction, audience: str | None = None) -> None:
+        await self.runner.run(interaction, c.Subscribe(audience), subscription=True)
 
     @app_commands.command(name="unsubscribe", description="Stop posting the digest to this channel")
     async def unsubscribe(self, interaction: discord.Interaction) -> None:
         await self.runner.run(interaction, c.Unsubscribe(), subscription=True)
 
     @app_commands.command(name="preview", description="Build and show a draft digest, only to you")
-    @app_commands.describe(month="YYYY-MM (default: last month)")
-    async def preview(self, interaction: discord.Interaction, month: str | None = None) -> None:
-        await self.runner.run(interaction, c.Preview(month))
+    @app_commands.describe(month="YYYY-MM (default: last month)", audience=AUDIENCE_HELP)
+    async def preview(
+        self, interaction: discord.Interaction, month: str | None = None, audience: str | None = None
+    ) -> None:
+        await self.runner.run(interaction, c.Preview(month, audience))
 
-    @app_commands.command(name="publish", description="Publish a digest to every subscribed channel")
-    @app_commands.describe(month="YYYY-MM (default: last month)")
-    async def publish(self, interaction: discord.Interaction, month: str | None = None) -> None:
-        await self.runner.run(interaction, c.Publish(month))
+    @app_commands.command(
+        name="publish", description="Publish a digest to every channel subscribed to its audience"
+    )
+    @app_commands.describe(month="YYYY-MM (default: last month)", audience=AUDIENCE_HELP)
+    async def publish(
+        self, interaction: discord.Interaction, month: str | None = None, audience: str | None = None
+    ) -> None:
+        await self.runner.run(interaction, c.Publish(month, audience))
 
     @preview.autocomplete("month")
     @publish.autocomplete("month")
     async def _months(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await self.runner.month_choices(current)
+        return await self.runner.month_choices(interaction, current)
+
+    @subscribe.autocomplete("audience")
+    @preview.autocomplete("audience")
+    @publish.autocomplete("audience")
+    async def _audiences(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.runner.audience_choices(interaction, current)
 
 
 def build_groups(chat: ChatService) -> list[app_commands.Group]:

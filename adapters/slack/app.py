@@ -65,7 +65,7 @@ from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.errors import ConfigError, TrendsError
 from bot.feedback import FeedbackService
-from bot.scheduler.approval import PublishGate, already_delivered, parse_approve_value
+from bot.scheduler.approval import PublishGate, already_delivered, approve_target, parse_approve_value
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -278,9 +278,9 @@ class SlackBot:
     async def on_approve(self, body: dict[str, Any]) -> None:
         """An admin approved a draft: publish it as them, then update the preview with the outcome."""
         action = (body.get("actions") or [{}])[0]
-        month = parse_approve_value(action.get("value"))
+        key = parse_approve_value(action.get("value"))
         response_url = response_url_of(body)
-        if month is None:
+        if key is None:
             await self.responses.send(response_url, SlackMessage(text=STALE_APPROVAL), ephemeral=True)
             return
         team = body.get("team") or {}
@@ -292,10 +292,11 @@ class SlackBot:
         approver = (
             f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else escape(str(user.get("username") or "?"))
         )
-        command = Publish(month)
-        with self.approvals.claim(month, approver) as claimed:
+        month, audience = approve_target(key)
+        command = Publish(month, audience)
+        with self.approvals.claim(key, approver) as claimed:
             if not claimed:
-                holder = self.approvals.holder(month)
+                holder = self.approvals.holder(key)
                 busy = f"The {month} digest is being published right now (approved by {holder})."
                 await self.responses.send(response_url, SlackMessage(text=busy), ephemeral=True)
                 return
@@ -316,12 +317,12 @@ class SlackBot:
             done = f"The {month} digest was already published; nothing was posted again."
             await self.responses.send(response_url, SlackMessage(text=done), ephemeral=True)
             return
-        issue = await self.chat.handle(inv, Issue(month))
+        issue = await self.chat.handle(inv, Issue(month, audience))
         outcome = f"✅ Approved by {approver}. {escape(report.summary())}"
         message = approval_result(
             issue.digest,
             outcome,
-            retry_month=None if report.ok else month,
+            retry_month=None if report.ok else key,
         )
         preview_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
         try:

@@ -278,19 +278,24 @@ def _builder_leaving_room_for(actions: Block | None) -> BlockBuilder:
     return BlockBuilder(max_blocks=MAX_BLOCKS - 1, budget=BLOCKS_CHAR_BUDGET - _size(actions))
 
 
+def _of_audience(digest: DigestView) -> str:
+    """ " of vision" for an audience's digest; nothing for the default audience's (as before)."""
+    return "" if digest.audience == "default" else f" of {escape(digest.audience)}"
+
+
 def approval_request(digest: DigestView) -> SlackMessage:
     """The draft as admins review it: title, intro, numbered picks and "Approve and publish"."""
     actions: Block = {
         "type": "actions",
         "block_id": APPROVAL_BLOCK_ID,
-        "elements": [approve_button(digest.month, "Approve and publish")],
+        "elements": [approve_button(approve_value(digest.month, digest.audience), "Approve and publish")],
     }
     builder = _builder_leaving_room_for(actions)
     _digest_blocks(builder, digest)
     builder.add(
         context(
-            f"Draft of the {escape(digest.month_label)} digest, waiting for approval. "
-            "An admin's approval posts it to every subscribed channel."
+            f"Draft of the {escape(digest.month_label)} digest{_of_audience(digest)}, waiting for approval. "
+            "An admin's approval posts it to every channel subscribed to it."
         )
     )
     text = [f"Approval needed: {digest.title}", *_digest_fallback(digest)[1:]]

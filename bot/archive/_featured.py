@@ -1,4 +1,4 @@
-"""Which papers published digests featured, and where those digests were posted (thread links)."""
+"""Which papers published digests featured (of which audience), and where those digests were posted."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.archive.views import FeaturedIn, ThreadRef
-from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, Subscription
+from bot.db.models import Audience, DeliveredMessage, Delivery, Digest, DigestEntry, Subscription
 
 PUBLISHED = "published"
 
@@ -68,18 +68,24 @@ def threads_for(
 
 
 def featured_in(session: Session, paper_ids: Collection[int]) -> dict[int, FeaturedIn]:
-    """For each paper, the latest published digest featuring it (with its threads)."""
+    """For each paper, the latest published digest featuring it, of any audience (with its threads).
+
+    Several audiences may feature a paper the same month; the audience first by name is reported.
+    """
     if not paper_ids:
         return {}
     rows = session.execute(
-        select(DigestEntry.paper_id, DigestEntry.section, Digest.id, Digest.month, Digest.title)
+        select(
+            DigestEntry.paper_id, DigestEntry.section, Digest.id, Digest.month, Digest.title, Audience.name
+        )
         .join(Digest, Digest.id == DigestEntry.digest_id)
+        .join(Audience, Audience.id == Digest.audience_id)
         .where(Digest.status == PUBLISHED, DigestEntry.paper_id.in_(list(paper_ids)))
-        .order_by(Digest.month)
+        .order_by(Digest.month, Audience.name.desc())
     ).all()
-    latest: dict[int, tuple[str, int, str, str]] = {}
-    for paper_id, section, digest_id, month, title in rows:
-        latest[int(paper_id)] = (section, int(digest_id), month, title)  # later months overwrite
+    latest: dict[int, tuple[str, int, str, str, str]] = {}
+    for paper_id, section, digest_id, month, title, audience in rows:
+        latest[int(paper_id)] = (section, int(digest_id), month, title, audience)  # later months overwrite
     threads = threads_for(session, {v[1] for v in latest.values()}, list(latest))
     return {
         paper_id: FeaturedIn(
@@ -87,6 +93,7 @@ def featured_in(session: Session, paper_ids: Collection[int]) -> dict[int, Featu
             digest_title=title,
             section=section,
             threads=threads.get((digest_id, paper_id), ()),
+            audience=audience,
         )
-        for paper_id, (section, digest_id, month, title) in latest.items()
+        for paper_id, (section, digest_id, month, title, audience) in latest.items()
     }

@@ -78,7 +78,9 @@ def _reason(query: ParsedQuery, paper: Paper, terms: tuple[str, ...], featured: 
         parts.append("matches your query")
     if featured is not None:
         kind = "featured" if featured.section == "pick" else "listed"
-        parts.append(f"{kind} in {month_label(featured.month)}")
+        # Which team's digest, once a deployment has more than the default one.
+        whose = "" if featured.audience == "default" else f" ({featured.audience} digest)"
+        parts.append(f"{kind} in {month_label(featured.month)}{whose}")
     return " · ".join(parts)
 
 

@@ -97,14 +97,20 @@ class ArchiveService:
                 )
             return emerging_terms(uow.session, target, lookback=lookback, limit=limit)
 
-    def list_issues(self, published_only: bool = False) -> list[IssueSummary]:
+    def list_issues(self, published_only: bool = False, audience: str | None = None) -> list[IssueSummary]:
+        """Past digests, newest first: every audience's, or the named audience's only."""
         with self._uow() as uow:
-            return issues_module.list_issues(uow.session, published_only=published_only)
+            return issues_module.list_issues(uow.session, published_only=published_only, audience=audience)
 
-    def issue(self, month_or_latest: str = "latest", published_only: bool = False) -> IssueView:
-        """One digest; raises NotFoundError (listing the available months) for an unknown month."""
+    def issue(
+        self, month_or_latest: str = "latest", published_only: bool = False, audience: str | None = None
+    ) -> IssueView:
+        """One digest of an audience (None: `default`); NotFoundError, listing the available months,
+        for an unknown month."""
         with self._uow() as uow:
-            return issues_module.issue_view(uow.session, month_or_latest, published_only=published_only)
+            return issues_module.issue_view(
+                uow.session, month_or_latest, published_only=published_only, audience=audience
+            )
 
     @staticmethod
     def _month_or_error(text: str) -> str:

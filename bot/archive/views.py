@@ -36,6 +36,7 @@ class FeaturedIn:
     digest_title: str
     section: str  # pick | other
     threads: tuple[ThreadRef, ...] = ()
+    audience: str = "default"  # whose digest it was (bot.audiences)
 
     @property
     def thread(self) -> ThreadRef | None:

@@ -5,6 +5,9 @@ structured sub-commands and options. Both end up as one of the `Command` datacla
 `ChatService.handle` executes. Anything that is not a known sub-command is a search, so
 `/trends diffusion models` just works. Parsing never raises anything but `ValidationError` with a
 message that says how to write the command.
+
+Admin commands name the audience they act on (`audience`, None: the channel's audience); in the
+one-line form that is `audience=<name>` (or the bare name after `subscribe`, `preview`, `publish`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Latest:
 @dataclass(frozen=True, slots=True)
 class Issue:
     month: str  # "2026-10" or "latest"
+    audience: str | None = None  # None: the channel's audience
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,38 +56,45 @@ class Issues:
 
 @dataclass(frozen=True, slots=True)
 class TopicsList:
-    pass
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TopicsAdd:
     draft: TopicDraft
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TopicsEdit:
     name: str
     changes: TopicChanges
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TopicsRemove:
     name: str
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TopicsEnable:
     name: str
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TopicsDisable:
     name: str
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Subscribe:
-    pass
+    # The audience the channel follows from now on (None: the one it follows, else `default`). A
+    # platform admin naming an audience that does not exist creates it, owned by their workspace.
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +105,13 @@ class Unsubscribe:
 @dataclass(frozen=True, slots=True)
 class Preview:
     month: str | None = None
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Publish:
     month: str | None = None
+    audience: str | None = None
 
 
 Command = (
@@ -132,6 +145,18 @@ ADMIN_COMMANDS: tuple[type, ...] = (
     Publish,
 )
 
+# Admin commands that act on an audience (all but `unsubscribe`, which acts on the caller's channel).
+AUDIENCE_COMMANDS = (
+    TopicsAdd,
+    TopicsEdit,
+    TopicsRemove,
+    TopicsEnable,
+    TopicsDisable,
+    Subscribe,
+    Preview,
+    Publish,
+)
+
 # Usage lines for help, in the order shown; (usage, what it does, admin only).
 USAGE: tuple[tuple[str, str, bool], ...] = (
     ("<query>", "search past digests and the paper archive, e.g. `diffusion author:Ho since:2026-01`", False),
@@ -139,7 +164,7 @@ USAGE: tuple[tuple[str, str, bool], ...] = (
     ("latest", "the latest digest", False),
     ("issue <YYYY-MM>", "the digest of a month", False),
     ("issues", "all past digests", False),
-    ("topics", "the topics the ranking follows", False),
+    ("topics [audience=<name>]", "the topics this channel's audience (or the named one) follows", False),
     (
         'topics add <name> include="a, b" exclude="c" weight=1.2 description="…" example=2410.01234',
         "add a topic",
@@ -147,9 +172,13 @@ USAGE: tuple[tuple[str, str, bool], ...] = (
     ),
     ("topics edit <name> <same options> rename=<new name>", "change a topic", True),
     ("topics remove|enable|disable <name>", "remove, enable or disable a topic", True),
-    ("subscribe / unsubscribe", "this channel receives (or stops receiving) the monthly digest", True),
-    ("preview [YYYY-MM]", "build and show a draft digest, only to you", True),
-    ("publish [YYYY-MM]", "publish a digest to every subscribed channel", True),
+    (
+        "subscribe [audience] / unsubscribe",
+        "this channel receives (or stops receiving) an audience's monthly digest",
+        True,
+    ),
+    ("preview [YYYY-MM] [audience]", "build and show a draft digest, only to you", True),
+    ("publish [YYYY-MM] [audience]", "publish a digest to every channel subscribed to its audience", True),
     ("help", "this help", False),
 )
 
@@ -254,25 +283,61 @@ def parse_command(text: str) -> Command:
         return Chart(rest)
     if verb == "search":
         return Search(rest) if rest else Help()
-    if verb in ("subscribe", "unsubscribe") and not rest:
-        return Subscribe() if verb == "subscribe" else Unsubscribe()
+    if verb == "unsubscribe" and not rest:
+        return Unsubscribe()
+    if verb == "subscribe":
+        words = _split(rest)
+        named, words = _audience_option(words)
+        if len(words) > 1 or (named and words):
+            raise ValidationError("Name one audience, e.g. `subscribe vision-team`.")
+        return Subscribe(named or (words[0] if words else None))
     if verb in ("preview", "publish"):
-        month = rest.split()[0] if rest else None
-        return Preview(month) if verb == "preview" else Publish(month)
+        month, audience = _month_and_audience(_split(rest), verb)
+        return Preview(month, audience) if verb == "preview" else Publish(month, audience)
     if verb == "topics" or verb == "topic":
         return _parse_topics(rest)
     return Search(text)
 
 
+def _audience_option(tokens: list[str]) -> tuple[str | None, list[str]]:
+    """Take `audience=<name>` out of the tokens."""
+    audience: str | None = None
+    kept = []
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if sep and key.casefold() == "audience":
+            if not value.strip():
+                raise ValidationError("Write the audience's name after `audience=`, e.g. audience=vision.")
+            audience = value.strip()
+        else:
+            kept.append(token)
+    return audience, kept
+
+
+def _month_and_audience(tokens: list[str], verb: str) -> tuple[str | None, str | None]:
+    audience, tokens = _audience_option(tokens)
+    month: str | None = None
+    for token in tokens:
+        if month is None and token[:1].isdigit():
+            month = token
+        elif audience is None:
+            audience = token
+        else:
+            raise ValidationError(f"Write `{verb} [YYYY-MM] [audience]`, e.g. `{verb} 2026-10 vision`.")
+    return month, audience
+
+
 def _parse_topics(rest: str) -> Command:
-    if not rest or rest.casefold() == "list":
-        return TopicsList()
-    action, _, args = rest.partition(" ")
-    action = action.casefold()
-    tokens = _split(args)
+    audience, tokens = _audience_option(_split(rest))
+    if not tokens or (len(tokens) == 1 and tokens[0].casefold() == "list"):
+        return TopicsList(audience)
+    action = tokens[0].casefold()
+    tokens = tokens[1:]
     if action in ("add", "edit"):
         name, changes = parse_topic_changes(tokens)
-        return TopicsAdd(draft_from(name, changes)) if action == "add" else TopicsEdit(name, changes)
+        if action == "add":
+            return TopicsAdd(draft_from(name, changes), audience)
+        return TopicsEdit(name, changes, audience)
     simple: dict[str, type[TopicsRemove | TopicsEnable | TopicsDisable]] = {
         "remove": TopicsRemove,
         "delete": TopicsRemove,
@@ -283,7 +348,7 @@ def _parse_topics(rest: str) -> Command:
         name = " ".join(tokens).strip()
         if not name:
             raise ValidationError(f"Name the topic, e.g. `topics {action} Agents`.")
-        return simple[action](name)
+        return simple[action](name, audience)
     raise ValidationError(
         "Unknown topics action. Use `topics`, `topics add`, `topics edit`, `topics remove`, "
         "`topics enable` or `topics disable`."

@@ -18,6 +18,7 @@ for _module in (
     "signals",
     "archive",
     "digest",
+    "audiences",
     "ranking",
     "status",
     "db",

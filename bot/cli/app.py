@@ -42,6 +42,13 @@ db_app = typer.Typer(help="Database schema: create and migrate.", no_args_is_hel
 topics_app = typer.Typer(help="Topics the ranking scores papers against (admin).", no_args_is_help=True)
 app.add_typer(db_app, name="db", rich_help_panel=PANEL_RUN)
 app.add_typer(topics_app, name="topics", rich_help_panel=PANEL_DIGEST)
+audiences_app = typer.Typer(
+    help="Audiences: teams with their own topics, channels and digest, and who administers them.",
+    no_args_is_help=True,
+)
+app.add_typer(audiences_app, name="audiences", rich_help_panel=PANEL_DIGEST)
+owners_app = typer.Typer(help="Workspaces whose admins administer an audience.", no_args_is_help=True)
+audiences_app.add_typer(owners_app, name="owners")
 
 
 class QueryCommand(TyperCommand):

@@ -155,12 +155,14 @@ def trending(
 
 
 @app.command("issues", rich_help_panel=PANEL_DIGEST)
-def issues() -> None:
+def issues(
+    audience: Annotated[str | None, typer.Option("--audience", "-a", help="Only this audience's.")] = None,
+) -> None:
     """List the digests: month, title, status and number of picks."""
     from bot.archive.service import ArchiveService
 
     with container() as c:
-        summaries = ArchiveService(c).list_issues()
+        summaries = ArchiveService(c).list_issues(audience=audience)
     if not summaries:
         console.print("No digest yet.")
         return
@@ -174,12 +176,17 @@ def issues() -> None:
 
 
 @app.command("issue", rich_help_panel=PANEL_DIGEST)
-def issue(month: str = typer.Argument("latest", help="YYYY-MM or latest")) -> None:
-    """Show one digest: its intro and entries."""
+def issue(
+    month: str = typer.Argument("latest", help="YYYY-MM or latest"),
+    audience: Annotated[
+        str | None, typer.Option("--audience", "-a", help="Whose digest (default: default).")
+    ] = None,
+) -> None:
+    """Show one digest of an audience: its intro and entries."""
     from bot.archive.service import ArchiveService
 
     with container() as c:
-        view = ArchiveService(c).issue(month)
+        view = ArchiveService(c).issue(month, audience=audience)
     digest = view.digest
     console.print(f"[bold]{digest.title}[/bold] ({digest.month}, {digest.status})", highlight=False)
     if digest.intro:

@@ -25,6 +25,12 @@ class OutputFormat(StrEnum):
 MonthOption = Annotated[
     str | None, typer.Option("--month", "-m", help="Month as YYYY-MM (default: last month).")
 ]
+AudienceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--audience", "-a", help="Whose topics/digest (see `trends audiences list`; default: default)."
+    ),
+]
 
 
 def _month(text: str | None, timezone: str) -> Month:
@@ -46,13 +52,14 @@ def digest(
         OutputFormat, typer.Option("--format", "-f", help="markdown or json.")
     ] = OutputFormat.markdown,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    audience: AudienceOption = None,
 ) -> None:
     """Build (or rebuild) the month's draft digest, store it, and print or write it."""
     from bot.digest.render import render_json, render_markdown
     from bot.digest.service import DigestService
 
     with container() as c:
-        view = DigestService(c.uow, c.settings).build(_month(month, c.settings.timezone))
+        view = DigestService(c.uow, c.settings).build(_month(month, c.settings.timezone), audience=audience)
     text = render_json(view) if output_format is OutputFormat.json else render_markdown(view)
     if out is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
@@ -71,6 +78,7 @@ def rank(
     show_explain: Annotated[
         bool, typer.Option("--explain", help="Show each paper's topic, terms and score components.")
     ] = False,
+    audience: AudienceOption = None,
 ) -> None:
     """Rank the month's papers against the topics, without storing anything."""
     from bot.digest.service import DigestService
@@ -78,7 +86,7 @@ def rank(
 
     with container() as c:
         chosen = _month(month, c.settings.timezone)
-        selection = DigestService(c.uow, c.settings).rank(chosen)
+        selection = DigestService(c.uow, c.settings).rank(chosen, audience=audience)
     picked = {p.candidate.arxiv_id: "pick" for p in selection.picks}
     picked.update({p.candidate.arxiv_id: "other" for p in selection.others})
     table = Table(title=f"Ranking for {chosen.label}")
@@ -142,12 +150,12 @@ ExampleOption = Annotated[
 
 
 @topics_app.command("list")
-def topics_list() -> None:
-    """Show every topic (seeding the defaults on first use)."""
+def topics_list(audience: AudienceOption = None) -> None:
+    """Show an audience's topics (seeding the defaults on first use)."""
     from bot.digest.topics import TopicService
 
     with container() as c:
-        topics = TopicService(c.uow, c.settings).list_topics()
+        topics = TopicService(c.uow, c.settings).list_topics(audience=audience)
     console.print(_topics_table(topics))
 
 
@@ -160,6 +168,7 @@ def topics_add(
     weight: Annotated[float, typer.Option(help="0–10; 1 is neutral.")] = 1.0,
     description: Annotated[str, typer.Option(help="What the topic is about, in a sentence.")] = "",
     disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off.")] = False,
+    audience: AudienceOption = None,
 ) -> None:
     """Add a topic, e.g. trends topics add "Robotics" --include "robot learning" --weight 1.2"""
     from bot.digest.topics import TopicDraft, TopicService
@@ -174,7 +183,7 @@ def topics_add(
         enabled=not disabled,
     )
     with container() as c:
-        view = TopicService(c.uow, c.settings).add(draft, actor=_actor())
+        view = TopicService(c.uow, c.settings).add(draft, actor=_actor(), audience=audience)
     console.print(f"Added topic “{view.name}”.")
     console.print(_topics_table([view]))
 
@@ -192,6 +201,7 @@ def topics_edit(
     clear_examples: Annotated[bool, typer.Option("--clear-examples", help="Remove every example.")] = False,
     weight: Annotated[float | None, typer.Option(help="0–10; 1 is neutral.")] = None,
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    audience: AudienceOption = None,
 ) -> None:
     """Change a topic; a list option given replaces that whole list."""
     from bot.digest.topics import TopicChanges, TopicService
@@ -209,36 +219,36 @@ def topics_edit(
         weight=weight,
     )
     with container() as c:
-        view = TopicService(c.uow, c.settings).edit(name, changes, actor=_actor())
+        view = TopicService(c.uow, c.settings).edit(name, changes, actor=_actor(), audience=audience)
     console.print(f"Updated topic “{view.name}”.")
     console.print(_topics_table([view]))
 
 
 @topics_app.command("remove")
-def topics_remove(name: str) -> None:
+def topics_remove(name: str, audience: AudienceOption = None) -> None:
     """Delete a topic (the ranking stops using it at the next digest)."""
     from bot.digest.topics import TopicService
 
     with container() as c:
-        view = TopicService(c.uow, c.settings).remove(name, actor=_actor())
+        view = TopicService(c.uow, c.settings).remove(name, actor=_actor(), audience=audience)
     console.print(f"Removed topic “{view.name}”.")
 
 
 @topics_app.command("enable")
-def topics_enable(name: str) -> None:
+def topics_enable(name: str, audience: AudienceOption = None) -> None:
     """Switch a topic on."""
     from bot.digest.topics import TopicService
 
     with container() as c:
-        view = TopicService(c.uow, c.settings).enable(name, actor=_actor())
+        view = TopicService(c.uow, c.settings).enable(name, actor=_actor(), audience=audience)
     console.print(f"Topic “{view.name}” is enabled.")
 
 
 @topics_app.command("disable")
-def topics_disable(name: str) -> None:
+def topics_disable(name: str, audience: AudienceOption = None) -> None:
     """Switch a topic off without losing its settings."""
     from bot.digest.topics import TopicService
 
     with container() as c:
-        view = TopicService(c.uow, c.settings).disable(name, actor=_actor())
+        view = TopicService(c.uow, c.settings).disable(name, actor=_actor(), audience=audience)
     console.print(f"Topic “{view.name}” is disabled.")

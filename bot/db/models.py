@@ -127,13 +127,53 @@ class HarvestRun(Base):
     finished_at: Mapped[dt.datetime | None]
 
 
-class Topic(Base):
-    """A subject the team cares about; admins configure these and the ranking scores against them."""
+class Audience(Base):
+    """A team served by the deployment: its own topics, subscribed channels and monthly digest.
 
-    __tablename__ = "topics"
+    Every deployment has `default` (what existed before audiences); more are created by admins.
+    """
+
+    __tablename__ = "audiences"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    owners: Mapped[list[AudienceOwner]] = relationship(
+        back_populates="audience", cascade="all, delete-orphan", order_by="AudienceOwner.id"
+    )
+
+
+class AudienceOwner(Base):
+    """A Slack workspace or Discord server whose admins administer an audience."""
+
+    __tablename__ = "audience_owners"
+    __table_args__ = (
+        UniqueConstraint(
+            "audience_id", "platform", "workspace_id", name="uq_audience_owners_audience_workspace"
+        ),
+        Index("ix_audience_owners_workspace", "platform", "workspace_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))  # slack | discord
+    workspace_id: Mapped[str] = mapped_column(String(64))  # Slack team id / Discord guild id
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    audience: Mapped[Audience] = relationship(back_populates="owners")
+
+
+class Topic(Base):
+    """A subject an audience cares about; its admins configure these and the ranking scores against them."""
+
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("audience_id", "name", name="uq_topics_audience_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text, default="")
     include_phrases: Mapped[list[str]] = mapped_column(default=list)
     exclude_phrases: Mapped[list[str]] = mapped_column(default=list)
@@ -145,12 +185,14 @@ class Topic(Base):
 
 
 class Digest(Base):
-    """The digest of one month: a draft until published, immutable afterwards."""
+    """The digest of one audience for one month: a draft until published, immutable afterwards."""
 
     __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("audience_id", "month", name="uq_digests_audience_month"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), unique=True)  # "2026-10"
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-10"
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | published
     title: Mapped[str] = mapped_column(Text)
     intro: Mapped[str] = mapped_column(Text, default="")
@@ -207,7 +249,7 @@ class PaperSummary(Base):
 
 
 class Subscription(Base):
-    """A chat channel that receives digests."""
+    """A chat channel that receives one audience's digests (a channel follows one audience)."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (
@@ -215,6 +257,7 @@ class Subscription(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))  # slack | discord
     workspace_id: Mapped[str] = mapped_column(String(64))  # Slack team id / Discord guild id
     channel_id: Mapped[str] = mapped_column(String(64))
@@ -271,16 +314,26 @@ class DeliveredMessage(Base):
 
 
 class Vote(Base):
-    """A 👍/👎 reaction on a pick, one per (workspace, user, paper)."""
+    """A 👍/👎 reaction on a pick, one per (audience, workspace, user, paper).
+
+    The audience is the one of the channel the pick was posted in (its subscription's), so votes can
+    train that audience's ranking only.
+    """
 
     __tablename__ = "votes"
     __table_args__ = (
         UniqueConstraint(
-            "platform", "workspace_id", "user_id", "paper_id", name="uq_votes_platform_user_paper"
+            "audience_id",
+            "platform",
+            "workspace_id",
+            "user_id",
+            "paper_id",
+            name="uq_votes_audience_user_paper",
         ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(16))
     workspace_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[str] = mapped_column(String(64))

@@ -285,9 +285,10 @@ def compose_intro(
 
 
 def load_context(
-    session: Session, month: Month, topics: Sequence[TopicSpec], total_papers: int
+    session: Session, month: Month, topics: Sequence[TopicSpec], total_papers: int, audience: int
 ) -> MonthContext:
-    """The archive's facts about `month`: topic counts, emerging terms, earlier featured papers."""
+    """The archive's facts about `month`: topic counts, emerging terms, and the papers featured earlier
+    in this audience's digests (what a pick follows is what its readers were shown)."""
     from bot.archive.trending import DEFAULT_LOOKBACK, emerging_terms
 
     in_month = (Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
@@ -302,7 +303,12 @@ def load_context(
         select(Paper.title, Paper.abstract, Digest.month, DigestEntry.topic_name)
         .join(DigestEntry, DigestEntry.paper_id == Paper.id)
         .join(Digest, Digest.id == DigestEntry.digest_id)
-        .where(Digest.status == PUBLISHED, Digest.month < str(month), DigestEntry.section == "pick")
+        .where(
+            Digest.audience_id == audience,
+            Digest.status == PUBLISHED,
+            Digest.month < str(month),
+            DigestEntry.section == "pick",
+        )
         .order_by(Digest.month, DigestEntry.position)
     )
     featured = tuple(

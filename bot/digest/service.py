@@ -8,6 +8,11 @@ featured papers); and stores the result as the month's draft. It runs in three s
 transaction stays open while an LLM answers: a read, the summaries (cached per paper), then one write
 that replaces the draft. A published digest is never rebuilt.
 
+Every use case is per audience (`audience=None` is `default`): its topics, its votes, its "never
+repeat a paper an earlier digest of ours featured", its draft and its published digest. The month's
+papers and their signals are the same for every audience, so the monthly job reads them once
+(`load_month`) and passes them to each audience's `build(…, shared=…)`.
+
 The ranker (numpy, scipy) and the summarizers (an HTTP client) are imported where they are used:
 reading a digest (`trends issue`, archive search) does not load them. Its plain types
 (`bot.ranking.types`) load nothing heavy.
@@ -15,6 +20,7 @@ reading a digest (`trends issue`, archive search) does not load them. Its plain 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +31,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from bot.db.models import Digest, DigestEntry, Paper, Topic, Vote, utcnow
+from bot.audiences import DEFAULT_AUDIENCE, audience_id
+from bot.db.models import Audience, Digest, DigestEntry, Paper, Topic, Vote, utcnow
 from bot.db.papers import count_month
 from bot.db.uow import UnitOfWork
 from bot.errors import ConflictError, NotFoundError
@@ -59,6 +66,18 @@ def _as_month(month: Month | str) -> Month:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthPapers:
+    """A month's papers as ranking candidates (signals, no votes): read once, ranked per audience."""
+
+    month: Month
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.candidates)
+
+
+@dataclass(frozen=True, slots=True)
 class _Loaded:
     """What the read step hands to the summaries and the write step."""
 
@@ -87,55 +106,86 @@ class DigestService:
 
     # ---------------------------------------------------------------- ranking
 
-    def rank(self, month: Month | str) -> Selection:
+    def rank(
+        self, month: Month | str, *, audience: str | None = None, shared: MonthPapers | None = None
+    ) -> Selection:
         """Rank the month's papers as `build` would, storing nothing (for `trends rank`)."""
         month = _as_month(month)
         with self._uow_factory() as uow:
-            selection, _total = self._rank(uow.session, month)
+            selection, _total = self._rank(uow.session, month, audience_id(uow.session, audience), shared)
             uow.commit()  # keeps the topic seed, if one was needed
         return selection
 
-    def _rank(self, session: Session, month: Month) -> tuple[Selection, int]:
+    def load_month(self, month: Month | str) -> MonthPapers:
+        """The month's candidates, to share between the audiences' `rank`/`build` calls."""
+        month = _as_month(month)
+        with self._uow_factory() as uow:
+            return MonthPapers(month, tuple(self._month_candidates(uow.session, month)))
+
+    def _rank(
+        self, session: Session, month: Month, audience: int, shared: MonthPapers | None = None
+    ) -> tuple[Selection, int]:
         from bot.ranking import rank_month
         from bot.ranking.embedding import load_embedder
 
-        total = count_month(session, month)
+        if shared is not None and shared.month != month:
+            raise ValueError(f"shared papers of {shared.month} given for {month}")
+        total = shared.total if shared is not None else count_month(session, month)
         if total == 0:
             raise NotFoundError(
                 f"No papers stored for {month.label}. Run `trends harvest --month {month}` first."
             )
-        topics = self._topics(session)
+        topics = self._topics(session, audience)
         settings = self._settings
+        base = list(shared.candidates) if shared is not None else self._month_candidates(session, month)
         selection = rank_month(
-            self._candidates(session, month),
+            self._with_votes(session, month, audience, base),
             topics,
             weights=settings.weights,
             size=settings.digest_size,
             others=settings.other_papers,
             max_per_topic=settings.max_per_topic,
-            exclude_ids=self._shown_before(session, month),
+            exclude_ids=self._shown_before(session, month, audience),
             examples=self._examples(session, topics),
             # Off unless TRENDS_EMBEDDING_MODEL is set (and weights.embedding > 0): see docs/ranking.md.
             embedder=load_embedder(settings.embedding_model),
         )
         return selection, total
 
-    def _topics(self, session: Session) -> list[TopicSpec]:
-        ensure_seeded(session, self._settings)
-        rows = session.scalars(select(Topic).where(Topic.enabled.is_(True)).order_by(Topic.name))
+    def _topics(self, session: Session, audience: int) -> list[TopicSpec]:
+        ensure_seeded(session, self._settings, audience)
+        rows = session.scalars(
+            select(Topic).where(Topic.audience_id == audience, Topic.enabled.is_(True)).order_by(Topic.name)
+        )
         return [to_spec(t) for t in rows]
 
-    def _candidates(self, session: Session, month: Month) -> list[Candidate]:
-        in_month = (Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
+    @staticmethod
+    def _with_votes(
+        session: Session, month: Month, audience: int, candidates: list[Candidate]
+    ) -> list[Candidate]:
+        """The candidates with this audience's net votes (votes from its own channels only)."""
         votes: dict[int, int] = {
             paper_id: int(total or 0)
             for paper_id, total in session.execute(
                 select(Vote.paper_id, func.sum(Vote.value))
                 .join(Paper, Paper.id == Vote.paper_id)
-                .where(*in_month)
+                .where(
+                    Vote.audience_id == audience,
+                    Paper.submitted_at >= month.start,
+                    Paper.submitted_at < month.end,
+                )
                 .group_by(Vote.paper_id)
             )
         }
+        if not votes:
+            return candidates
+        return [
+            dataclasses.replace(c, votes=votes[c.paper_id]) if c.paper_id in votes else c for c in candidates
+        ]
+
+    @staticmethod
+    def _month_candidates(session: Session, month: Month) -> list[Candidate]:
+        in_month = (Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
         rows = session.execute(
             select(
                 Paper.id,
@@ -155,7 +205,7 @@ class DigestService:
             .order_by(Paper.submitted_at, Paper.arxiv_id)
         ).all()
         signals = latest_signals(session, [row.id for row in rows])
-        return [_candidate(row, signals=signals.get(row.id, {}), votes=votes.get(row.id, 0)) for row in rows]
+        return [_candidate(row, signals=signals.get(row.id, {})) for row in rows]
 
     @staticmethod
     def _examples(session: Session, topics: Sequence[TopicSpec]) -> dict[str, Candidate]:
@@ -167,21 +217,24 @@ class DigestService:
         return {p.arxiv_id: _candidate(p) for p in papers}
 
     @staticmethod
-    def _shown_before(session: Session, month: Month) -> set[str]:
-        """arXiv ids of every paper in an earlier published digest: the digest never repeats itself."""
+    def _shown_before(session: Session, month: Month, audience: int) -> set[str]:
+        """arXiv ids of every paper in an earlier published digest of this audience: an audience's
+        digest never repeats itself (another audience's picks may well be this one's)."""
         return set(
             session.scalars(
                 select(Paper.arxiv_id)
                 .join(DigestEntry, DigestEntry.paper_id == Paper.id)
                 .join(Digest, Digest.id == DigestEntry.digest_id)
-                .where(Digest.status == PUBLISHED, Digest.month < str(month))
+                .where(Digest.audience_id == audience, Digest.status == PUBLISHED, Digest.month < str(month))
             )
         )
 
     # ---------------------------------------------------------------- build
 
-    def build(self, month: Month | str) -> DigestView:
-        """Rank, summarise and store the month's draft (replacing an earlier draft)."""
+    def build(
+        self, month: Month | str, *, audience: str | None = None, shared: MonthPapers | None = None
+    ) -> DigestView:
+        """Rank, summarise and store the audience's draft of the month (replacing an earlier draft)."""
         from .summarize import OfflineSummarizer, make_summarizer
 
         month = _as_month(month)
@@ -189,7 +242,7 @@ class DigestService:
         owned = make_summarizer(self._settings) if self._summarizer is None else None
         summarizer: Summarizer = self._summarizer or owned or OfflineSummarizer()
         try:
-            loaded = self._load(month, summarizer.id)
+            loaded = self._load(month, audience, summarizer.id, shared)
             summaries = dict(loaded.cached)
             for paper_id, text in loaded.texts.items():
                 if paper_id not in summaries:
@@ -198,22 +251,30 @@ class DigestService:
             if owned is not None:
                 owned.close()
         try:
-            view = self._store_draft(month, loaded, summaries)
+            view = self._store_draft(month, audience, loaded, summaries)
         except IntegrityError:
             # Another process built the same month at the same moment and stored its draft row (or a
             # cached summary) first. Writing again updates those rows instead of inserting them.
             log.info("concurrent build of the %s draft; writing it again", month)
-            view = self._store_draft(month, loaded, summaries)
-        log.info("built the %s draft: %d picks, %d others", month, len(view.picks), len(view.others))
+            view = self._store_draft(month, audience, loaded, summaries)
+        log.info(
+            "built the %s draft of %s: %d picks, %d others",
+            month,
+            view.audience,
+            len(view.picks),
+            len(view.others),
+        )
         return view
 
-    def _store_draft(self, month: Month, loaded: _Loaded, summaries: dict[int, Summary]) -> DigestView:
+    def _store_draft(
+        self, month: Month, audience: str | None, loaded: _Loaded, summaries: dict[int, Summary]
+    ) -> DigestView:
         """The write step of `build`: one unit of work that replaces the month's draft."""
         from .summarize import SummaryCache
 
         with self._uow_factory() as uow:
             session = uow.session
-            digest = self._editable_digest(session, month)
+            digest = self._editable_digest(session, month, audience_id(session, audience))
             digest.title = digest_title(month)
             picks = loaded.selection.picks
             texts = [loaded.texts.get(_paper_id(p)) for p in picks]
@@ -254,27 +315,33 @@ class DigestService:
             uow.commit()
         return view
 
-    def _load(self, month: Month, summarizer_id: str) -> _Loaded:
+    def _load(
+        self, month: Month, audience: str | None, summarizer_id: str, shared: MonthPapers | None
+    ) -> _Loaded:
         from .summarize import PaperText, SummaryCache
 
         with self._uow_factory() as uow:
             session = uow.session
-            self._refuse_published(session, month)
-            selection, total = self._rank(session, month)
+            scope = audience_id(session, audience)
+            self._refuse_published(session, month, scope)
+            selection, total = self._rank(session, month, scope, shared)
             ids = [_paper_id(p) for p in selection.picks]
             rows = session.execute(
                 select(Paper.id, Paper.version, Paper.title, Paper.abstract).where(Paper.id.in_(ids))
             )
             texts = {row.id: PaperText(row.id, row.version, row.title, row.abstract) for row in rows}
             cached = SummaryCache(session).lookup(texts.values(), summarizer_id)
-            context = load_context(session, month, self._topics(session), total)
+            context = load_context(session, month, self._topics(session, scope), total, scope)
             uow.commit()
         return _Loaded(selection, total, texts, cached, context)
 
-    def _refuse_published(self, session: Session, month: Month) -> None:
-        _refuse_if_published(session.scalar(select(Digest).where(Digest.month == str(month))), month)
+    def _refuse_published(self, session: Session, month: Month, audience: int) -> None:
+        _refuse_if_published(
+            session.scalar(select(Digest).where(Digest.audience_id == audience, Digest.month == str(month))),
+            month,
+        )
 
-    def _editable_digest(self, session: Session, month: Month) -> Digest:
+    def _editable_digest(self, session: Session, month: Month, audience: int) -> Digest:
         """The month's draft, write-locked until the caller commits (a new one if there is none).
 
         The month may have been published while we summarised, so this checks again, and the check
@@ -285,59 +352,64 @@ class DigestService:
         """
         session.execute(
             update(Digest)
-            .where(Digest.month == str(month), Digest.status != PUBLISHED)
+            .where(Digest.audience_id == audience, Digest.month == str(month), Digest.status != PUBLISHED)
             .values(created_at=self._clock())
             .execution_options(synchronize_session=False)
         )
         digest = session.scalar(
             select(Digest)
-            .where(Digest.month == str(month))
+            .where(Digest.audience_id == audience, Digest.month == str(month))
             .options(selectinload(Digest.entries))
             .execution_options(populate_existing=True)
         )
         _refuse_if_published(digest, month)
         if digest is None:
-            digest = Digest(month=str(month), status=DRAFT, title=digest_title(month))
+            digest = Digest(audience_id=audience, month=str(month), status=DRAFT, title=digest_title(month))
             session.add(digest)
         return digest
 
     # ---------------------------------------------------------------- reading and publishing
 
-    def get(self, month: Month | str) -> DigestView:
+    def get(self, month: Month | str, *, audience: str | None = None) -> DigestView:
         month = _as_month(month)
         with self._uow_factory() as uow:
-            digest = self._find(uow.session, month)
-            return self._view(uow.session, digest)
+            digest = self._find(uow.session, month, audience_id(uow.session, audience))
+            view = self._view(uow.session, digest)
+            uow.commit()
+            return view
 
-    def latest(self) -> DigestView:
-        """The newest published digest, or the newest draft when none is published yet."""
+    def latest(self, *, audience: str | None = None) -> DigestView:
+        """The audience's newest published digest, or its newest draft when none is published yet."""
         with self._uow_factory() as uow:
             session = uow.session
+            mine = select(Digest).where(Digest.audience_id == audience_id(session, audience))
             digest = session.scalar(
-                select(Digest).where(Digest.status == PUBLISHED).order_by(Digest.month.desc()).limit(1)
-            ) or session.scalar(select(Digest).order_by(Digest.month.desc()).limit(1))
+                mine.where(Digest.status == PUBLISHED).order_by(Digest.month.desc()).limit(1)
+            ) or session.scalar(mine.order_by(Digest.month.desc()).limit(1))
             if digest is None:
                 raise NotFoundError("There is no digest yet. Build one with `trends digest --month YYYY-MM`.")
-            return self._view(session, digest)
+            view = self._view(session, digest)
+            uow.commit()
+            return view
 
-    def mark_published(self, month: Month | str) -> DigestView:
+    def mark_published(self, month: Month | str, *, audience: str | None = None) -> DigestView:
         """Freeze the month's digest. Publishing a published digest again changes nothing."""
         month = _as_month(month)
         with self._uow_factory() as uow:
             # Locked so that a build writing the draft right now finishes first (see _editable_digest).
-            digest = self._find(uow.session, month, lock=True)
+            digest = self._find(uow.session, month, audience_id(uow.session, audience), lock=True)
             if digest.status != PUBLISHED:
                 digest.status = PUBLISHED
                 digest.published_at = self._clock()
                 uow.session.flush()
-                log.info("published the %s digest", month)
+                log.info("published the %s digest of %s", month, audience or DEFAULT_AUDIENCE)
             view = self._view(uow.session, digest)
             uow.commit()
         return view
 
     @staticmethod
-    def _find(session: Session, month: Month, *, lock: bool = False) -> Digest:
-        query = select(Digest).where(Digest.month == str(month))
+    def _find(session: Session, month: Month, audience: int, *, lock: bool = False) -> Digest:
+        query = select(Digest).where(Digest.audience_id == audience, Digest.month == str(month))
         digest = session.scalar(query.with_for_update() if lock else query)
         if digest is None:
             raise NotFoundError(
@@ -371,6 +443,7 @@ def digest_view(session: Session, digest: Digest) -> DigestView:
         topics_covered=tuple(digest.topics_covered),
         picks=tuple(v for v in views if v.section == "pick"),
         others=tuple(v for v in views if v.section != "pick"),
+        audience=session.get_one(Audience, digest.audience_id).name,
     )
 
 

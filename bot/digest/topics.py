@@ -1,9 +1,10 @@
 """The topics admins configure: listing, adding, editing, removing, enabling and disabling them.
 
 Every change is validated here, whatever edge it came from (CLI, Slack, Discord), and logged with the
-acting user. When the topics table is empty it is seeded once from `trends.toml` (`[[topics]]`) or,
-when none are configured, from the ranking module's `DEFAULT_TOPICS`; the last topic can't be removed
-(disable it instead), so an emptied table never re-seeds behind an admin's back.
+acting user. Topics belong to an audience (`bot.audiences`; `None` means `default`). An audience
+without topics is seeded once from `trends.toml` (`[[topics]]`) or, when none are configured, from the
+ranking module's `DEFAULT_TOPICS`; the last topic can't be removed (disable it instead), so an
+emptied audience never re-seeds behind an admin's back.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.arxiv_ids import parse_arxiv_id
+from bot.audiences import audience_id
 from bot.db.models import Topic
 from bot.db.uow import UnitOfWork
 from bot.errors import ConfigError, ConflictError, NotFoundError, ValidationError
@@ -171,15 +173,15 @@ def _seed_drafts(settings: Settings) -> tuple[list[TopicDraft], str]:
     ], "the built-in defaults"
 
 
-def ensure_seeded(session: Session, settings: Settings) -> None:
-    """Fill an empty topics table from settings or the defaults (inside the caller's unit of work)."""
-    if session.scalar(select(Topic.id).limit(1)) is not None:
+def ensure_seeded(session: Session, settings: Settings, audience: int) -> None:
+    """Give an audience without topics the configured or default ones (in the caller's unit of work)."""
+    if session.scalar(select(Topic.id).where(Topic.audience_id == audience).limit(1)) is not None:
         return
     drafts, origin = _seed_drafts(settings)
     names: set[str] = set()
     for draft in drafts:
         try:
-            topic = _new_topic(draft)
+            topic = _new_topic(draft, audience)
         except ValidationError as exc:
             raise ConfigError(f"Topic “{draft.name[:64]}” in {origin} is invalid: {exc}") from None
         if topic.name.casefold() in names:
@@ -190,8 +192,9 @@ def ensure_seeded(session: Session, settings: Settings) -> None:
     log.info("seeded %d topics from %s", len(names), origin)
 
 
-def _new_topic(draft: TopicDraft) -> Topic:
+def _new_topic(draft: TopicDraft, audience: int) -> Topic:
     return Topic(
+        audience_id=audience,
         name=clean_name(draft.name),
         description=clean_description(draft.description),
         include_phrases=clean_phrases(draft.include, "include"),
@@ -202,16 +205,16 @@ def _new_topic(draft: TopicDraft) -> Topic:
     )
 
 
-def load_topics(session: Session, settings: Settings) -> list[Topic]:
-    """All topics by name, seeding first if the table is empty."""
-    ensure_seeded(session, settings)
-    return list(session.scalars(select(Topic).order_by(Topic.name)))
+def load_topics(session: Session, settings: Settings, audience: int) -> list[Topic]:
+    """An audience's topics by name, seeding first if it has none."""
+    ensure_seeded(session, settings, audience)
+    return list(session.scalars(select(Topic).where(Topic.audience_id == audience).order_by(Topic.name)))
 
 
-def _find(session: Session, settings: Settings, name: str) -> Topic:
-    """The topic named `name` (case-insensitive), or NotFoundError suggesting close names."""
+def _find(session: Session, settings: Settings, name: str, audience: int) -> Topic:
+    """The audience's topic named `name` (case-insensitive), or NotFoundError suggesting close names."""
     wanted = _printable(name).casefold()
-    topics = load_topics(session, settings)
+    topics = load_topics(session, settings, audience)
     for topic in topics:
         if topic.name.casefold() == wanted:
             return topic
@@ -224,8 +227,10 @@ def _find(session: Session, settings: Settings, name: str) -> Topic:
     raise NotFoundError(f"No topic named “{shown}”. See `trends topics list` for the topics there are.")
 
 
-def _check_unique(session: Session, name: str, *, except_id: int | None = None) -> None:
-    for topic_id, existing in session.execute(select(Topic.id, Topic.name)):
+def _check_unique(session: Session, name: str, audience: int, *, except_id: int | None = None) -> None:
+    for topic_id, existing in session.execute(
+        select(Topic.id, Topic.name).where(Topic.audience_id == audience)
+    ):
         if existing.casefold() == name.casefold() and topic_id != except_id:
             raise ConflictError(f"A topic named “{existing}” already exists; pick another name or edit it.")
 
@@ -237,23 +242,24 @@ class TopicService:
         self._uow_factory = uow_factory
         self._settings = settings
 
-    def list_topics(self, *, enabled_only: bool = False) -> list[TopicView]:
+    def list_topics(self, *, enabled_only: bool = False, audience: str | None = None) -> list[TopicView]:
         with self._uow_factory() as uow:
-            topics = load_topics(uow.session, self._settings)
+            topics = load_topics(uow.session, self._settings, audience_id(uow.session, audience))
             uow.commit()  # keeps the seed, if one was needed
             return [to_view(t) for t in topics if t.enabled or not enabled_only]
 
-    def get(self, name: str) -> TopicView:
+    def get(self, name: str, *, audience: str | None = None) -> TopicView:
         with self._uow_factory() as uow:
-            topic = _find(uow.session, self._settings, name)
+            topic = _find(uow.session, self._settings, name, audience_id(uow.session, audience))
             uow.commit()
             return to_view(topic)
 
-    def add(self, draft: TopicDraft, *, actor: str) -> TopicView:
+    def add(self, draft: TopicDraft, *, actor: str, audience: str | None = None) -> TopicView:
         with self._uow_factory() as uow:
-            ensure_seeded(uow.session, self._settings)
-            topic = _new_topic(draft)
-            _check_unique(uow.session, topic.name)
+            scope = audience_id(uow.session, audience)
+            ensure_seeded(uow.session, self._settings, scope)
+            topic = _new_topic(draft, scope)
+            _check_unique(uow.session, topic.name, scope)
             uow.session.add(topic)
             uow.session.flush()
             view = to_view(topic)
@@ -261,13 +267,14 @@ class TopicService:
         log.info("topic %r added by %s", view.name, actor)
         return view
 
-    def edit(self, name: str, changes: TopicChanges, *, actor: str) -> TopicView:
+    def edit(self, name: str, changes: TopicChanges, *, actor: str, audience: str | None = None) -> TopicView:
         with self._uow_factory() as uow:
-            topic = _find(uow.session, self._settings, name)
+            scope = audience_id(uow.session, audience)
+            topic = _find(uow.session, self._settings, name, scope)
             old_name = topic.name
             if changes.name is not None:
                 new_name = clean_name(changes.name)
-                _check_unique(uow.session, new_name, except_id=topic.id)
+                _check_unique(uow.session, new_name, scope, except_id=topic.id)
                 topic.name = new_name
             if changes.description is not None:
                 topic.description = clean_description(changes.description)
@@ -285,10 +292,13 @@ class TopicService:
         log.info("topic %r edited by %s (now named %r)", old_name, actor, view.name)
         return view
 
-    def remove(self, name: str, *, actor: str) -> TopicView:
+    def remove(self, name: str, *, actor: str, audience: str | None = None) -> TopicView:
         with self._uow_factory() as uow:
-            topic = _find(uow.session, self._settings, name)
-            remaining = uow.session.scalar(select(Topic.id).where(Topic.id != topic.id).limit(1))
+            scope = audience_id(uow.session, audience)
+            topic = _find(uow.session, self._settings, name, scope)
+            remaining = uow.session.scalar(
+                select(Topic.id).where(Topic.audience_id == scope, Topic.id != topic.id).limit(1)
+            )
             if remaining is None:
                 raise ConflictError(
                     f"“{topic.name}” is the last topic, and the ranking needs one: "
@@ -300,15 +310,15 @@ class TopicService:
         log.info("topic %r removed by %s", view.name, actor)
         return view
 
-    def enable(self, name: str, *, actor: str) -> TopicView:
-        return self._set_enabled(name, True, actor=actor)
+    def enable(self, name: str, *, actor: str, audience: str | None = None) -> TopicView:
+        return self._set_enabled(name, True, actor=actor, audience=audience)
 
-    def disable(self, name: str, *, actor: str) -> TopicView:
-        return self._set_enabled(name, False, actor=actor)
+    def disable(self, name: str, *, actor: str, audience: str | None = None) -> TopicView:
+        return self._set_enabled(name, False, actor=actor, audience=audience)
 
-    def _set_enabled(self, name: str, enabled: bool, *, actor: str) -> TopicView:
+    def _set_enabled(self, name: str, enabled: bool, *, actor: str, audience: str | None) -> TopicView:
         with self._uow_factory() as uow:
-            topic = _find(uow.session, self._settings, name)
+            topic = _find(uow.session, self._settings, name, audience_id(uow.session, audience))
             topic.enabled = enabled
             uow.session.flush()
             view = to_view(topic)

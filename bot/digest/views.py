@@ -91,6 +91,7 @@ class DigestView:
     topics_covered: tuple[str, ...]
     picks: tuple[EntryView, ...]
     others: tuple[EntryView, ...]
+    audience: str = "default"  # whose digest this is (bot.audiences)
 
     @property
     def is_published(self) -> bool:

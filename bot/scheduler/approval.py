@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.audiences import DEFAULT_AUDIENCE
 from bot.delivery import DeliveryReport
 from bot.digest.views import DigestView
 from bot.errors import ValidationError
@@ -29,6 +30,7 @@ from bot.months import Month
 APPROVE_ACTION = "trends_approve_digest"
 _PLATFORMS = ("slack", "discord")
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+_AUDIENCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,19 +55,33 @@ class ApprovalTarget:
         return f"{self.platform}:{self.workspace_id}:{self.channel_id}"
 
 
-def approve_value(month: str) -> str:
-    """What the Approve button carries: the month to publish."""
-    return month
+def approve_value(month: str, audience: str | None = None) -> str:
+    """What the Approve button carries: the month to publish, and the audience unless `default`
+    ("2026-10", "2026-10@vision"); buttons posted before audiences carry the month alone."""
+    if audience is None or audience == DEFAULT_AUDIENCE:
+        return month
+    return f"{month}@{audience}"
 
 
 def parse_approve_value(value: object) -> str | None:
-    """The month an Approve button carries ("2026-10"), or None when the value is not a month."""
-    if not isinstance(value, str) or len(value) > 16:
+    """The normalised value an Approve button carries ("2026-10" or "2026-10@vision"), or None when
+    it is not one of ours. `approve_target` splits it."""
+    if not isinstance(value, str) or len(value) > 64:
         return None
+    month_text, _, audience = value.partition("@")
     try:
-        return str(Month.parse(value))
+        month = str(Month.parse(month_text))
     except ValidationError:
         return None
+    if audience and not _AUDIENCE.fullmatch(audience):
+        return None
+    return approve_value(month, audience or None)
+
+
+def approve_target(value: str) -> tuple[str, str | None]:
+    """(month, audience or None for `default`) of a value `parse_approve_value` accepted."""
+    month, _, audience = value.partition("@")
+    return month, audience or None
 
 
 def already_delivered(report: DeliveryReport) -> bool:

@@ -11,7 +11,9 @@ Every job is safe to run twice or late (a misfire, a restart, a new leader catch
   up to three days (a weekend) after its submission date; storing is an idempotent upsert;
 - the digest job builds the previous month's digest unless it is published, and publishes it
   through the exactly-once delivery engine (publishing twice posts nothing new), or, with
-  `approval = true`, sends the draft to the approval channel once and waits for an admin.
+  `approval = true`, sends the draft to the approval channel once and waits for an admin. It does
+  so for every audience (`run_digests`), one after the other; the month's papers are read once and
+  shared by the audiences' rankings. One audience failing does not stop the others.
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.audiences import DEFAULT_AUDIENCE, AudienceService, audience_id
 from bot.db.models import Delivery, Digest, HarvestRun, Subscription, utcnow
 from bot.db.papers import UpsertCounts
 from bot.delivery import DeliveryReport
-from bot.digest.service import DigestService
+from bot.digest.service import DigestService, MonthPapers
 from bot.digest.views import DigestView
 from bot.errors import TrendsError
 from bot.harvest.harvester import Harvester, HarvestResult, normalise_categories
@@ -170,8 +174,11 @@ class DigestState:
     approval_requested: bool = False
 
 
-def digest_state(session: Session, month: Month) -> DigestState:
-    digest = session.scalars(select(Digest).where(Digest.month == str(month))).one_or_none()
+def digest_state(session: Session, month: Month, audience: str | None = None) -> DigestState:
+    """Where the audience's digest of `month` stands (`audience=None`: `default`)."""
+    digest = session.scalars(
+        select(Digest).where(Digest.audience_id == audience_id(session, audience), Digest.month == str(month))
+    ).one_or_none()
     if digest is None:
         return DigestState(None, 0)
     unfinished = session.scalars(
@@ -187,6 +194,7 @@ class DigestOutcome:
     month: str
     action: str  # published | resumed | awaiting-approval | approval-requested | built | failed
     report: DeliveryReport | None = None
+    audience: str = DEFAULT_AUDIENCE
 
 
 def _log_report(report: DeliveryReport, seconds: float) -> None:
@@ -215,8 +223,38 @@ def _log_report(report: DeliveryReport, seconds: float) -> None:
     )
 
 
-async def run_digest(context: AppContext, month: Month | None = None) -> DigestOutcome:
-    """Build the month's digest (default: the previous month) and publish it, or ask for approval."""
+async def run_digests(context: AppContext, month: Month | None = None) -> list[DigestOutcome]:
+    """`run_digest` for every audience, sharing the month's papers between their rankings."""
+    container = context.container
+    month = month or digest_month(context.clock(), container.settings.timezone)
+    names = await asyncio.to_thread(AudienceService(container.uow, container.settings).names)
+    digests = DigestService(container.uow, container.settings, clock=context.clock)
+    shared: list[MonthPapers] = []
+
+    def papers() -> MonthPapers:
+        if not shared:  # read on the first build: a month already published by all reads nothing
+            shared.append(digests.load_month(month))
+        return shared[0]
+
+    outcomes = []
+    for name in names:
+        try:
+            outcomes.append(await run_digest(context, month, audience=name, papers=papers))
+        except TrendsError as exc:
+            log.warning("digest job could not finish", extra={"audience": name, "error": str(exc)})
+            outcomes.append(DigestOutcome(str(month), "failed", audience=name))
+    return outcomes
+
+
+async def run_digest(
+    context: AppContext,
+    month: Month | None = None,
+    *,
+    audience: str = DEFAULT_AUDIENCE,
+    papers: Callable[[], MonthPapers] | None = None,
+) -> DigestOutcome:
+    """Build the audience's digest of the month (default: the previous month) and publish it to the
+    audience's channels, or ask for approval. `papers` shares the month's papers between audiences."""
     container = context.container
     settings = container.settings
     month = month or digest_month(context.clock(), settings.timezone)
@@ -225,40 +263,41 @@ async def run_digest(context: AppContext, month: Month | None = None) -> DigestO
 
     def read_state() -> DigestState:
         with container.uow() as uow:
-            return digest_state(uow.session, month)
+            return digest_state(uow.session, month, audience)
+
+    def build() -> DigestView:
+        return digests.build(month, audience=audience, shared=papers() if papers is not None else None)
 
     state = await asyncio.to_thread(read_state)
     started = time.monotonic()
+    where = {"month": str(month), "audience": audience}
     if settings.approval:
         if state.status is None:
-            view = await asyncio.to_thread(digests.build, month)
-            log.info("digest built", extra={"month": str(month), "picks": len(view.picks)})
+            view = await asyncio.to_thread(build)
+            log.info("digest built", extra={**where, "picks": len(view.picks)})
             return await _request_approval(context, str(month), view)
         if state.status != "published":
             if not state.approval_requested:  # the earlier request never reached the channel: resend
-                view = await asyncio.to_thread(digests.get, month)
+                view = await asyncio.to_thread(lambda: digests.get(month, audience=audience))
                 return await _request_approval(context, str(month), view)
-            log.info("digest awaiting approval", extra={"month": str(month)})
-            return DigestOutcome(str(month), "awaiting-approval")
+            log.info("digest awaiting approval", extra=where)
+            return DigestOutcome(str(month), "awaiting-approval", audience=audience)
     elif state.status != "published":
-        view = await asyncio.to_thread(digests.build, month)
-        log.info("digest built", extra={"month": str(month), "picks": len(view.picks)})
+        view = await asyncio.to_thread(build)
+        log.info("digest built", extra={**where, "picks": len(view.picks)})
         if not context.posters:
-            log.warning(
-                "no chat platform configured: the digest is built but not published",
-                extra={"month": str(month)},
-            )
-            return DigestOutcome(str(month), "built")
+            log.warning("no chat platform configured: the digest is built but not published", extra=where)
+            return DigestOutcome(str(month), "built", audience=audience)
     if not context.posters:
-        return DigestOutcome(str(month), "built")
+        return DigestOutcome(str(month), "built", audience=audience)
     # Publishing now targets every subscribed channel; a retry of an earlier publication only the
     # channels that publication targeted (its delivery rows), never channels subscribed since.
     report = await publisher.publish(
-        month, context.posters, include_new_subscribers=state.status != "published"
+        month, context.posters, include_new_subscribers=state.status != "published", audience=audience
     )
     _log_report(report, time.monotonic() - started)
     action = "published" if state.status != "published" else "resumed"
-    return DigestOutcome(str(month), action if report.ok else "failed", report)
+    return DigestOutcome(str(month), action if report.ok else "failed", report, audience=audience)
 
 
 async def _request_approval(context: AppContext, month: str, view: DigestView) -> DigestOutcome:
@@ -266,24 +305,29 @@ async def _request_approval(context: AppContext, month: str, view: DigestView) -
     assert channel is not None  # settings refuse approval without a channel
     target = ApprovalTarget.parse(channel)
     notifier = context.notifiers.get(target.platform)
+    where = {"month": month, "audience": view.audience, "approval_channel": str(target)}
     if notifier is None:
         log.warning(
             "approval needed but the approval channel's platform is not running; "
             "an admin can review with /trends preview and publish with /trends publish",
-            extra={"month": month, "approval_channel": str(target)},
+            extra=where,
         )
-        return DigestOutcome(month, "awaiting-approval")
+        return DigestOutcome(month, "awaiting-approval", audience=view.audience)
     await notifier.request_approval(target, view)
 
     def remember() -> None:
         with context.container.uow() as uow:
-            digest = uow.session.scalars(select(Digest).where(Digest.month == month)).one()
+            digest = uow.session.scalars(
+                select(Digest).where(
+                    Digest.audience_id == audience_id(uow.session, view.audience), Digest.month == month
+                )
+            ).one()
             digest.approval_requested_at = utcnow()
             uow.commit()
 
     await asyncio.to_thread(remember)
-    log.info("digest approval requested", extra={"month": month, "approval_channel": str(target)})
-    return DigestOutcome(month, "approval-requested")
+    log.info("digest approval requested", extra=where)
+    return DigestOutcome(month, "approval-requested", audience=view.audience)
 
 
 # -------------------------------------------------------------------------- APScheduler entry points
@@ -319,7 +363,7 @@ async def daily_harvest() -> None:
 
 
 async def monthly_digest() -> None:
-    """The monthly job: the previous month's digest, published or sent for approval."""
+    """The monthly job: every audience's digest of the previous month, published or sent for approval."""
     context = current()
     if not await _leading(context, DIGEST_JOB):
         return
@@ -328,6 +372,6 @@ async def monthly_digest() -> None:
             log.info("digest job already running: this run is skipped")
             return
         try:
-            await run_digest(context)
+            await run_digests(context)
         except TrendsError as exc:
             log.warning("digest job could not finish", extra={"error": str(exc)})

@@ -32,9 +32,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from bot.audiences import DEFAULT_AUDIENCE
 from bot.bootstrap import Container
 from bot.db.engine import make_engine
-from bot.db.models import HarvestRun, utcnow
+from bot.db.models import Audience, HarvestRun, utcnow
 from bot.delivery import DeliveryEngine, ThreadPoster
 from bot.harvest.harvester import normalise_categories
 from bot.scheduler import JOBS_TABLE
@@ -107,12 +108,16 @@ def due_catch_ups(session: Session, settings: Settings, now: dt.datetime) -> lis
             due.append(HARVEST_JOB)
     digest_fire = previous_fire_time(parse_cron(settings.digest_cron, settings.timezone), now)
     if digest_fire is not None:
-        state = digest_state(session, digest_month(digest_fire, settings.timezone))
-        published = state.status == "published"
-        if published and state.unfinished_deliveries:
-            due.append(DIGEST_JOB)  # a delivery cut short by a restart: resume it
-        elif not published and (state.status is None or not settings.approval):
-            due.append(DIGEST_JOB)
+        month = digest_month(digest_fire, settings.timezone)
+        names = session.scalars(select(Audience.name).order_by(Audience.name))
+        for audience in dict.fromkeys([DEFAULT_AUDIENCE, *names]):
+            state = digest_state(session, month, audience)
+            published = state.status == "published"
+            if (published and state.unfinished_deliveries) or (  # a delivery cut short: resume it
+                not published and (state.status is None or not settings.approval)
+            ):
+                due.append(DIGEST_JOB)  # the job runs every audience
+                break
     return due
 
 

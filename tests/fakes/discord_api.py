@@ -85,6 +85,7 @@ class FakeDiscord:
         self.channels: dict[str, JsonDict] = {}
         self.messages: dict[str, list[JsonDict]] = {}  # channel or thread id -> messages, oldest first
         self.synced: dict[str, list[JsonDict]] = {}  # "global" or guild id -> commands last PUT
+        self.left_guilds: list[str] = []  # guild ids the bot left (DELETE /users/@me/guilds/{id})
         self.replies: dict[str, list[JsonDict]] = {}  # interaction token -> responses and follow-ups
         self._interaction_channels: dict[str, str] = {}
         self._failures: list[Failure] = []
@@ -127,6 +128,12 @@ class FakeDiscord:
             thread["message_count"] += 1
             thread["last_message_id"] = message["id"]
         return message
+
+    def add_guild_channel(self, guild_id: str, name: str = "papers") -> JsonDict:
+        """A text channel in another guild (the recorded one is in `GUILD_ID`)."""
+        channel = load("channel_text")
+        channel.update(id=self.snowflake(), guild_id=guild_id, name=name)
+        return self.add_channel(channel)
 
     def messages_in(self, channel_id: str) -> list[JsonDict]:
         return list(self.messages.get(channel_id, []))
@@ -259,10 +266,15 @@ class FakeDiscord:
             ("GET", r"/channels/(?P<channel>\d+)/threads/archived/public", self._archived_threads),
             ("GET", r"/guilds/(?P<guild>\d+)/channels", self._guild_channels),
             ("GET", r"/guilds/(?P<guild>\d+)/threads/active", self._active_threads),
+            ("DELETE", r"/users/@me/guilds/(?P<guild>\d+)", self._leave_guild),
         ]
         return [(method, re.compile(pattern), handler) for method, pattern, handler in table]
 
     # ------------------------------------------------------------------ handlers
+
+    async def _leave_guild(self, call: Call, guild: str) -> web.Response:
+        self.left_guilds.append(guild)
+        return web.Response(status=204)
 
     async def _me(self, call: Call) -> web.Response:
         if call.authorization != "Bot fake-discord-token":
