@@ -340,9 +340,7 @@ class SlackInstallation(Base):
     """
 
     __tablename__ = "slack_installations"
-    __table_args__ = (
-        UniqueConstraint("team_id", "enterprise_id", name="uq_slack_installations_workspace"),
-    )
+    __table_args__ = (UniqueConstraint("team_id", "enterprise_id", name="uq_slack_installations_workspace"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
