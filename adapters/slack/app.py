@@ -383,6 +383,7 @@ def build_app(
             logger=log,
             oauth_settings=oauth.settings,
             installation_store_bot_only=True,
+            user_facing_authorize_error_message=oauth.not_installed_message,
         )
         app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked → delete the tokens
     clients = clients or SingleWorkspace(client)

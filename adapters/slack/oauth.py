@@ -15,7 +15,7 @@ step). The flow's failure pages say what went wrong without echoing the code or 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +46,15 @@ class OAuthParts:
     settings: AsyncOAuthSettings
     installations: SqlInstallationStore
     states: SqlOAuthStateStore
+    install_url: str
+
+    @property
+    def not_installed_message(self) -> str:
+        """What a user of a workspace without an installation is told (bolt answers it)."""
+        return (
+            "The Trends app is not installed in this workspace (or it was removed). "
+            f"A workspace admin can add it at {self.install_url}"
+        )
 
 
 def build_oauth(settings: Settings, session_factory: sessionmaker[Session]) -> OAuthParts:
@@ -68,4 +77,6 @@ def build_oauth(settings: Settings, session_factory: sessionmaker[Session]) -> O
         state_store=states,
         state_expiration_seconds=settings.slack_oauth_state_seconds,
     )
-    return OAuthParts(oauth_settings, installations, states)
+    redirect = urlsplit(settings.slack_redirect_uri)
+    install_url = urlunsplit((redirect.scheme, redirect.netloc, INSTALL_PATH, "", ""))
+    return OAuthParts(oauth_settings, installations, states, install_url)
