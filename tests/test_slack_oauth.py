@@ -35,7 +35,7 @@ from bot.bootstrap import Container, build
 from bot.chat.context import Invocation
 from bot.chat.service import ChatService
 from bot.db.models import SlackInstallation, SlackOAuthState
-from bot.delivery import DeliveryEngine, DeliveryReport, Pacer
+from bot.delivery import DeliveryEngine, DeliveryError, DeliveryReport, Pacer
 from bot.errors import ConfigError
 from bot.feedback import FeedbackService
 from bot.publish import PublishService
@@ -495,3 +495,54 @@ def test_the_install_asks_for_the_manifest_scopes_and_the_manifest_has_the_oauth
     raw = MANIFEST.read_text(encoding="utf-8")
     assert "redirect_urls:" in raw
     assert "/slack/oauth_redirect" in raw
+
+
+# --- everything else the bot calls on its own uses the workspace's token ----------------------
+
+
+async def test_admin_checks_and_approval_previews_use_the_workspace_token(harness_any_db: Harness) -> None:
+    h, slack = harness_any_db, harness_any_db.slack
+    for team in (TEAM_A, TEAM_B):
+        assert (await h.install(team))[0] == 200
+    stored = h.installations()
+
+    # An admin command from B: users.info (is the caller a workspace admin?) is asked with B's token.
+    assert await h.command(TEAM_B, "publish 2026-10", key="b-publish") == 200
+    await slack.wait_for_responses(1)
+    assert {slack.token_of(c) for c in slack.calls_to("users.info")} == {stored[TEAM_B]}
+
+    # The monthly approval preview goes to its channel with that channel's workspace token.
+    from adapters.slack.approval import SlackApprovalNotifier
+    from bot.scheduler.approval import ApprovalTarget
+
+    view = digest_view("2026-10", [make_paper("2610.00001", title="Paper 1")])
+    notifier = SlackApprovalNotifier(h.runtime.clients)
+    await notifier.request_approval(ApprovalTarget("slack", TEAM_A, CHANNEL_A), view)
+    assert tokens_used(slack, "chat.postMessage", CHANNEL_A) == {stored[TEAM_A]}
+    slack.revoke(TEAM_A)
+    assert await h.event(TEAM_A, {"type": "app_uninstalled"}) == 200
+    await eventually(lambda: TEAM_A not in h.installations())
+    with pytest.raises(DeliveryError, match="not installed"):
+        await notifier.request_approval(ApprovalTarget("slack", TEAM_A, CHANNEL_A), view)
+
+
+async def test_trends_run_starts_slack_in_oauth_mode_without_a_bot_token(
+    oauth_env: None, fake_slack: FakeSlack, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.run import approval_notifiers, build_adapters
+    from adapters.slack.approval import SlackApprovalNotifier
+
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.api_url)
+    container = build(load_settings(database_url=sqlite_url))
+    try:
+        chat = ChatService(container)
+        adapters = build_adapters(container, chat)
+        assert [a.name for a in adapters] == ["slack"]
+        runtime = adapters[0].component
+        assert isinstance(runtime, SlackRuntime)
+        assert runtime.app.oauth_flow is not None
+        assert chat.posters["slack"] is runtime.poster
+        assert isinstance(approval_notifiers(container, adapters)["slack"], SlackApprovalNotifier)
+        assert not fake_slack.calls  # no token, so no auth.test at start
+    finally:
+        container.close()
