@@ -533,6 +533,13 @@ async def serve(
             log.info("slack app connected over Socket Mode; /healthz on port %s", port)
         else:
             log.info("slack app listening on %s:%s%s", host, port, EVENTS_PATH)
+            flow = runtime.app.oauth_flow
+            if flow is not None:
+                log.info(
+                    "slack workspaces install the app at %s (redirect %s)",
+                    flow.install_path,
+                    flow.redirect_uri_path,
+                )
         await asyncio.Event().wait()
     finally:
         if handler is not None:
