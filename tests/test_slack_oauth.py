@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select, text, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.app import SlackRuntime, build_web_app, create_runtime
 from adapters.slack.oauth import BOT_SCOPES, INSTALL_PATH
@@ -546,3 +546,28 @@ async def test_trends_run_starts_slack_in_oauth_mode_without_a_bot_token(
         assert not fake_slack.calls  # no token, so no auth.test at start
     finally:
         container.close()
+
+
+async def test_org_wide_installs_are_refused_and_nothing_is_stored(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from slack_bolt.error import BoltError
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from adapters.slack.installations import SqlInstallationStore
+
+    store = SqlInstallationStore(session_factory)
+    org_wide = Installation(
+        enterprise_id="E0GRID001",
+        team_id=None,
+        bot_token="xoxb-org-wide-not-real",
+        bot_id="B0ORG",
+        bot_user_id="U0ORG",
+        user_id="U0INSTALL1",
+        is_enterprise_install=True,
+    )
+    with pytest.raises(BoltError, match="org-wide"):
+        await store.async_save(org_wide)
+    with session_factory() as session:
+        assert session.scalars(select(SlackInstallation)).all() == []
+    assert await store.async_find_bot(enterprise_id="E0GRID001", team_id=None) is None
