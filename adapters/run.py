@@ -1,7 +1,8 @@
 """`trends run`: the scheduler and every configured chat adapter in one asyncio loop.
 
-Slack starts when SLACK_BOT_TOKEN is set, Discord when DISCORD_TOKEN is set; with neither the process
-still harvests and builds digests (and says that nothing will be posted). One `ChatService` is shared:
+Slack starts when SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (installs by OAuth) is set,
+Discord when DISCORD_TOKEN is set; with neither the process still harvests and builds digests (and
+says that nothing will be posted). One `ChatService` is shared:
 each adapter's `ThreadPoster` is registered in its `posters`, which the scheduler's publish job uses
 too, so a digest goes to the subscribed channels of every running platform, whichever platform the
 publish came from. Each adapter also brings its `ApprovalNotifier`, which the monthly job uses when
@@ -122,12 +123,14 @@ def _slack(built: Container, chat: ChatService, health: Health | None) -> Runnin
         chat.posters["slack"] = poster
         return chat
 
-    runtime = create_runtime(built.settings, share, FeedbackService(built.session_factory))
+    runtime = create_runtime(
+        built.settings, share, FeedbackService(built.session_factory), built.session_factory
+    )
     return RunningAdapter(
         "slack",
         lambda: serve_slack(runtime, health=health),
         runtime,
-        SlackApprovalNotifier(runtime.client),
+        SlackApprovalNotifier(runtime.clients),
     )
 
 
@@ -153,7 +156,7 @@ def build_adapters(
     """The adapters whose tokens are set (`ConfigError` if one is half-configured)."""
     settings = built.settings
     adapters = []
-    if settings.slack_bot_token is not None:
+    if settings.slack_bot_token is not None or settings.slack_oauth:
         adapters.append(_slack(built, chat, health))
     if settings.discord_token is not None:
         adapters.append(_discord(built, chat))
@@ -195,7 +198,7 @@ async def run_until_stopped(
         log.info("chat platforms starting", extra={"platforms": ",".join(a.name for a in adapters)})
     else:
         log.warning(
-            "no chat platform configured (set SLACK_BOT_TOKEN or DISCORD_TOKEN): "
+            "no chat platform configured (set SLACK_BOT_TOKEN, SLACK_CLIENT_ID or DISCORD_TOKEN): "
             "harvesting and building digests only"
         )
     runtime = SchedulerRuntime(

@@ -28,7 +28,8 @@ def serve_slack(
     host: str = typer.Option("0.0.0.0", help="Interface to listen on."),  # noqa: S104 - Slack must reach it
 ) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode
-    (POST /slack/events, signed with SLACK_SIGNING_SECRET). GET /healthz answers in both modes."""
+    (POST /slack/events, signed with SLACK_SIGNING_SECRET). GET /healthz answers in both modes.
+    With SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, workspaces install the app at GET /slack/install."""
     import asyncio
 
     from adapters.slack.app import create_runtime, serve
@@ -41,6 +42,7 @@ def serve_slack(
                 built.settings,
                 lambda poster: ChatService(built, posters={"slack": poster}),
                 FeedbackService(built.session_factory),
+                built.session_factory,
             )
         except ConfigError as exc:
             fail(str(exc), code=2)

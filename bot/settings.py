@@ -45,6 +45,7 @@ SECRET_FIELDS = {
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
     "discord_token": "DISCORD_TOKEN",
     "llm_api_key": "TRENDS_LLM_API_KEY",
     "semantic_scholar_api_key": "SEMANTIC_SCHOLAR_API_KEY",
@@ -179,6 +180,18 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url")
     )
 
+    # Slack installs by OAuth (adapters/slack/oauth.py): with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set,
+    # any workspace installs the app at /slack/install (instead of one SLACK_BOT_TOKEN). The redirect
+    # URL is the public https address of /slack/oauth_redirect, as listed in the app's OAuth settings.
+    slack_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_CLIENT_ID", "slack_client_id")
+    )
+    slack_redirect_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_REDIRECT_URI", "slack_redirect_uri")
+    )
+    # How long an install link (its OAuth state) stays valid: TRENDS_SLACK_OAUTH_STATE_SECONDS.
+    slack_oauth_state_seconds: int = Field(default=600, ge=60, le=3600)
+
     # Discord adapter (adapters/discord): guilds to sync the slash commands to at once (comma-separated
     # ids; empty = global commands, which take up to an hour to appear), and an optional REST base URL
     # (e.g. a local fake or proxy; default https://discord.com/api/v10).
@@ -206,6 +219,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     llm_api_key: SecretStr | None = Field(default=None, validation_alias="TRENDS_LLM_API_KEY")
     semantic_scholar_api_key: SecretStr | None = Field(
@@ -245,6 +259,78 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an http:// or https:// URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_client_id")
+    @classmethod
+    def _check_slack_client_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"[0-9]+\.[0-9]+", value):
+            raise ValueError(
+                "is not a Slack client ID (digits.digits, from the app's Basic Information → App Credentials)"
+            )
+        return value
+
+    @field_validator("slack_client_secret")
+    @classmethod
+    def _check_slack_client_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None or not value.get_secret_value().strip() else value
+
+    @field_validator("slack_redirect_uri")
+    @classmethod
+    def _check_slack_redirect_uri(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(value)):
+            raise ValueError("must be an https:// URL (http:// only for localhost)")
+        if parts.path in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(
+                "must name the redirect path without query, e.g. https://bot.example.org/slack/oauth_redirect"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_slack_oauth(self) -> Settings:
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            raise ValueError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (both from the Slack app's Basic "
+                "Information → App Credentials): set both to let workspaces install the app, or neither"
+            )
+        if not self.slack_oauth:
+            return self
+        problems = []
+        if self.slack_bot_token is not None:
+            problems.append(
+                "SLACK_BOT_TOKEN is set too: with OAuth each workspace's token comes from its install; "
+                "unset SLACK_BOT_TOKEN and install the app in that workspace at /slack/install"
+            )
+        if self.slack_app_token is not None:
+            problems.append(
+                "SLACK_APP_TOKEN (Socket Mode) is set, but installs by OAuth need HTTP mode, because "
+                "Slack sends the installer's browser to SLACK_REDIRECT_URI on this server: unset "
+                "SLACK_APP_TOKEN and point the app's request URLs at https://<your host>/slack/events"
+            )
+        if self.slack_signing_secret is None:
+            problems.append(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode (which OAuth needs) checks every request "
+                "with it (Basic Information → App Credentials → Signing Secret)"
+            )
+        if self.slack_redirect_uri is None:
+            problems.append(
+                "SLACK_REDIRECT_URI is not set: the public https URL of /slack/oauth_redirect on this "
+                "server, also listed under OAuth & Permissions → Redirect URLs"
+            )
+        if problems:
+            raise ValueError("Slack OAuth (SLACK_CLIENT_ID) is misconfigured: " + "; ".join(problems))
+        return self
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Slack runs in many workspaces, each installed by OAuth (else: one SLACK_BOT_TOKEN)."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @field_validator("discord_api_url")
     @classmethod

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.poster import slack_error_code
+from adapters.slack.workspaces import WorkspaceClients, WorkspaceNotInstalled, as_workspace_clients
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,11 @@ _ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
 class SlackAdmins:
     def __init__(
         self,
-        client: AsyncWebClient,
+        client: AsyncWebClient | WorkspaceClients,
         ttl: float = ADMIN_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._clients = as_workspace_clients(client)
         self._ttl = min(ttl, ADMIN_CACHE_SECONDS)
         self._clock = clock
         self._cache: dict[tuple[str, str], tuple[float, bool]] = {}
@@ -43,8 +44,9 @@ class SlackAdmins:
         if cached is not None and now - cached[0] < self._ttl:
             return cached[1]
         try:
-            response = await self._client.users_info(user=user_id)
-        except (SlackApiError, SlackClientError) as exc:
+            client = await self._clients.for_team(team_id)
+            response = await client.users_info(user=user_id)
+        except (SlackApiError, SlackClientError, WorkspaceNotInstalled) as exc:
             log.warning("users.info failed for an admin check: %s", slack_error_code(exc))
             return False  # not cached: the next admin command asks again
         user = response.get("user")

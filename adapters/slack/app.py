@@ -12,6 +12,11 @@ approval of a month runs at a time (`PublishGate`), the delivery engine posts ea
 the preview is then updated (`chat.update`) with who approved it and what was delivered. Anyone else
 gets an ephemeral refusal and nothing is posted.
 
+One workspace or many: with SLACK_BOT_TOKEN every call uses that token; with installs by OAuth
+(SLACK_CLIENT_ID, see `adapters/slack/oauth.py`) bolt authorizes each request with its workspace's
+installation and everything the bot calls on its own (digests, previews, admin checks, charts) takes
+its client from `WorkspaceClients.for_team`, so each workspace is always spoken to with its own token.
+
 `serve` runs the app: over Socket Mode when `SLACK_APP_TOKEN` is set (no public URL needed), else as
 an HTTP server on `TRENDS_SLACK_PORT` with `POST /slack/events` (request signatures checked by bolt)
 and `GET /healthz`. Both modes serve `/healthz` so a container platform can probe either; given a
@@ -31,16 +36,12 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    async_default_handlers,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -60,6 +61,12 @@ from adapters.slack.blocks import (
     trend_message,
 )
 from adapters.slack.poster import SlackPoster, slack_error_code
+from adapters.slack.workspaces import (
+    InstalledWorkspaces,
+    SingleWorkspace,
+    WorkspaceClients,
+    make_client,
+)
 from bot.chat.commands import Chart, Command, Issue, Publish, Search, is_admin_command, parse_command
 from bot.chat.context import Invocation
 from bot.chat.replies import Reply
@@ -68,12 +75,16 @@ from bot.feedback import FeedbackService
 from bot.scheduler.approval import PublishGate, already_delivered, approve_target, parse_approve_value
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from adapters.slack.oauth import OAuthParts
+
 log = logging.getLogger(__name__)
 
 SLASH_COMMAND = "/trends"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-RATE_LIMIT_RETRIES = 3
 CORE_CONCURRENCY = 4
 APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a minute."
 SLOW_COMMAND_ACK = "Working on it… I'll answer here when it is done."
@@ -96,16 +107,7 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
         raise ConfigError(
             "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from the Slack app's page."
         )
-    extra: dict[str, Any] = {}
-    if settings.slack_api_url:
-        extra["base_url"] = settings.slack_api_url
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        # Slack asks clients to wait `Retry-After` seconds after a 429; the default handlers only
-        # retry connection errors.
-        retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(RATE_LIMIT_RETRIES)],
-        **extra,
-    )
+    return make_client(settings.slack_api_url, settings.slack_bot_token.get_secret_value())
 
 
 class ResponseUrls:
@@ -186,7 +188,7 @@ class SlackBot:
 
     chat: ChatHandler
     feedback: FeedbackService
-    client: AsyncWebClient
+    clients: WorkspaceClients  # the bot token of each workspace (one, or one per OAuth install)
     admins: SlackAdmins
     responses: ResponseUrls
     errors: ErrorHook
@@ -223,7 +225,8 @@ class SlackBot:
         numbers as text instead."""
         if reply.chart_png and reply.trend is not None and reply.trend.points:
             try:
-                await self.client.files_upload_v2(
+                client = await self.clients.for_team(inv.workspace_id)
+                await client.files_upload_v2(
                     channel=inv.channel_id,
                     file=reply.chart_png,
                     filename="trend.png",
@@ -326,7 +329,8 @@ class SlackBot:
         )
         preview_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
         try:
-            await self.client.chat_update(
+            client = await self.clients.for_team(inv.workspace_id)
+            await client.chat_update(
                 channel=inv.channel_id, ts=str(preview_ts or ""), text=message.text, blocks=message.blocks
             )
         except (TimeoutError, SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
@@ -357,18 +361,35 @@ def build_app(
     *,
     admins: SlackAdmins | None = None,
     responses: ResponseUrls | None = None,
+    oauth: OAuthParts | None = None,
+    clients: WorkspaceClients | None = None,
 ) -> AsyncApp:
     """The bolt app with every listener registered. `client` is the bot's Web API client (the same one
-    the `SlackPoster` given to the chat core uses)."""
+    the `SlackPoster` given to the chat core uses). With `oauth` the app serves the install flow,
+    authorizes each request with its workspace's installation, and deletes a workspace's tokens when
+    it uninstalls the app; `client` then carries no token and `clients` gives each workspace's."""
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set. HTTP mode needs it to check that requests come from Slack "
             "(or set SLACK_APP_TOKEN to use Socket Mode)."
         )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app = AsyncApp(client=client, signing_secret=secret, name="ai-trends-bot", logger=log)
+    if oauth is None:
+        app = AsyncApp(client=client, signing_secret=secret, name="ai-trends-bot", logger=log)
+    else:
+        app = AsyncApp(
+            client=client,
+            signing_secret=secret,
+            name="ai-trends-bot",
+            logger=log,
+            oauth_settings=oauth.settings,
+            installation_store_bot_only=True,
+            user_facing_authorize_error_message=oauth.not_installed_message,
+        )
+        app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked → delete the tokens
+    clients = clients or SingleWorkspace(client)
     responses = responses or ResponseUrls()
-    bot = SlackBot(chat, feedback, client, admins or SlackAdmins(client), responses, ErrorHook(responses))
+    bot = SlackBot(chat, feedback, clients, admins or SlackAdmins(clients), responses, ErrorHook(responses))
 
     @app.command(SLASH_COMMAND)
     async def on_trends(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -449,22 +470,43 @@ class SlackRuntime:
 
     settings: Settings
     app: AsyncApp
-    client: AsyncWebClient
+    client: AsyncWebClient  # SLACK_BOT_TOKEN's client; with OAuth, a client without a token
     poster: SlackPoster
     responses: ResponseUrls
+    clients: WorkspaceClients  # each workspace's client: what posts, answers and previews use
 
 
 def create_runtime(
     settings: Settings,
     make_chat: Callable[[SlackPoster], ChatHandler],
     feedback: FeedbackService,
+    session_factory: sessionmaker[Session] | None = None,
 ) -> SlackRuntime:
-    """Build client → poster → chat core → app, in that order (the core posts through the poster)."""
-    client = build_web_client(settings)
-    poster = SlackPoster(client)
+    """Build client → poster → chat core → app, in that order (the core posts through the poster).
+
+    One workspace with SLACK_BOT_TOKEN, or many installed by OAuth (`settings.slack_oauth`), whose
+    installations live in the database behind `session_factory`."""
+    oauth: OAuthParts | None = None
+    clients: WorkspaceClients
+    if settings.slack_oauth:
+        if session_factory is None:
+            raise ConfigError("Slack installs by OAuth keep their tokens in the database: none was given.")
+        from adapters.slack.oauth import build_oauth
+
+        oauth = build_oauth(settings, session_factory)
+        client = make_client(settings.slack_api_url)
+        clients = InstalledWorkspaces(oauth.installations, settings.slack_api_url)
+    else:
+        client = build_web_client(settings)
+        clients = SingleWorkspace(client)
+    poster = SlackPoster(clients)
     responses = ResponseUrls()
-    app = build_app(settings, make_chat(poster), feedback, client, responses=responses)
-    return SlackRuntime(settings=settings, app=app, client=client, poster=poster, responses=responses)
+    app = build_app(
+        settings, make_chat(poster), feedback, client, responses=responses, oauth=oauth, clients=clients
+    )
+    return SlackRuntime(
+        settings=settings, app=app, client=client, poster=poster, responses=responses, clients=clients
+    )
 
 
 async def serve(
@@ -492,6 +534,13 @@ async def serve(
             log.info("slack app connected over Socket Mode; /healthz on port %s", port)
         else:
             log.info("slack app listening on %s:%s%s", host, port, EVENTS_PATH)
+            flow = runtime.app.oauth_flow
+            if flow is not None:
+                log.info(
+                    "slack workspaces install the app at %s (redirect %s)",
+                    flow.install_path,
+                    flow.redirect_uri_path,
+                )
         await asyncio.Event().wait()
     finally:
         if handler is not None:

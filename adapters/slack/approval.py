@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import approval_request
 from adapters.slack.poster import slack_error_code
+from adapters.slack.workspaces import WorkspaceClients, as_workspace_clients
 from bot.delivery import DeliveryError
 from bot.digest.views import DigestView
 from bot.scheduler.approval import ApprovalTarget
@@ -27,13 +28,14 @@ log = logging.getLogger(__name__)
 class SlackApprovalNotifier:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, client: AsyncWebClient | WorkspaceClients) -> None:
+        self._clients = as_workspace_clients(client)
 
     async def request_approval(self, target: ApprovalTarget, digest: DigestView) -> None:
         message = approval_request(digest)
         try:
-            await self._client.chat_postMessage(
+            client = await self._clients.for_team(target.workspace_id)
+            await client.chat_postMessage(
                 channel=target.channel_id,
                 text=message.text,
                 blocks=message.blocks,

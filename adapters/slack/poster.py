@@ -1,5 +1,9 @@
 """`SlackPoster`: the delivery engine's `ThreadPoster` for Slack.
 
+Each channel is posted to with the bot token of its workspace (see `adapters/slack/workspaces.py`): the
+one SLACK_BOT_TOKEN, or the workspace's OAuth installation; a workspace without one (uninstalled) gets
+a `DeliveryError` saying to install the app again, and no call to Slack.
+
 A digest becomes a parent message (title, intro, numbered linked picks) and one threaded reply per
 pick. Each message carries Slack message metadata
 `{"event_type": "trends_digest_message", "event_payload": {"marker": marker}}`, so after a crash
@@ -23,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import SlackMessage, digest_summary, pick_message
+from adapters.slack.workspaces import WorkspaceClients, as_workspace_clients
 from bot.delivery import ChannelRef, DeliveryError, Posted
 from bot.digest.views import DigestView, EntryView
 
@@ -46,12 +51,13 @@ def slack_error_code(exc: BaseException) -> str:
 
 
 class SlackPoster:
-    """Posts digests as threads through a Slack `AsyncWebClient` (a bot token is on the client)."""
+    """Posts digests as threads, each channel with the bot token of its workspace (`channel.workspace_id`):
+    one `AsyncWebClient` for a single workspace, or `WorkspaceClients` for installs by OAuth."""
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+    def __init__(self, clients: AsyncWebClient | WorkspaceClients) -> None:
+        self._clients = as_workspace_clients(clients)
 
     async def _call(self, what: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
         try:
@@ -77,7 +83,8 @@ class SlackPoster:
         }
         if thread_ts is not None:
             kwargs["thread_ts"] = thread_ts
-        response = await self._call("chat.postMessage", self._client.chat_postMessage(**kwargs))
+        client = await self._clients.for_team(channel.workspace_id)
+        response = await self._call("chat.postMessage", client.chat_postMessage(**kwargs))
         ts = response.get("ts")
         if not isinstance(ts, str) or not ts:
             raise DeliveryError("Slack accepted chat.postMessage but returned no message ts")
@@ -97,8 +104,10 @@ class SlackPoster:
         return await self._find_in_thread(channel, thread_id, marker)
 
     async def _find_in_history(self, channel: ChannelRef, marker: str) -> Posted | None:
+        client = await self._clients.for_team(channel.workspace_id)
+
         def page(cursor: str | None) -> Awaitable[AsyncSlackResponse]:
-            return self._client.conversations_history(
+            return client.conversations_history(
                 channel=channel.channel_id, include_all_metadata=True, limit=HISTORY_PAGE_SIZE, cursor=cursor
             )
 
@@ -106,8 +115,10 @@ class SlackPoster:
         return None if ts is None else Posted(message_id=ts, thread_id=ts)
 
     async def _find_in_thread(self, channel: ChannelRef, thread_id: str, marker: str) -> Posted | None:
+        client = await self._clients.for_team(channel.workspace_id)
+
         def page(cursor: str | None) -> Awaitable[AsyncSlackResponse]:
-            return self._client.conversations_replies(
+            return client.conversations_replies(
                 channel=channel.channel_id,
                 ts=thread_id,
                 include_all_metadata=True,

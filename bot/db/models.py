@@ -379,3 +379,41 @@ class SchedulerJob(Base):
     id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
     next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
     job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# --- Slack installs by OAuth (adapters/slack/installations.py) ---------------------------------
+
+
+class SlackInstallation(Base):
+    """A Slack workspace the app was installed in through OAuth (`/slack/install`), with its bot token.
+
+    One row per workspace: a reinstall replaces it, an uninstall deletes it. `enterprise_id` is ""
+    outside Enterprise Grid so that the unique key holds on PostgreSQL too (NULLs never collide there).
+    The tokens are secrets: never logged or shown.
+    """
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (UniqueConstraint("team_id", "enterprise_id", name="uq_slack_installations_workspace"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_name: Mapped[str] = mapped_column(String(255), default="")
+    app_id: Mapped[str] = mapped_column(String(32), default="")
+    bot_id: Mapped[str] = mapped_column(String(32))
+    bot_user_id: Mapped[str] = mapped_column(String(32))
+    bot_token: Mapped[str] = mapped_column(Text)
+    bot_scopes: Mapped[str] = mapped_column(Text, default="")  # comma-separated, as Slack gives them
+    bot_refresh_token: Mapped[str | None] = mapped_column(Text)  # token rotation only
+    bot_token_expires_at: Mapped[dt.datetime | None]  # token rotation only
+    installer_user_id: Mapped[str] = mapped_column(String(32), default="")
+    installed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SlackOAuthState(Base):
+    """A pending `/slack/install`: the SHA-256 of the state given to the browser, until used or expired."""
+
+    __tablename__ = "slack_oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -3,8 +3,9 @@
 Code logs an event name and its facts as `extra` fields (`log.info("harvest done", extra={...})`).
 With `log_format = "json"` each record becomes `{"ts", "level", "logger", "event", ...extras}` (plus
 `exc` with the traceback); with "text" it is `ts LEVEL logger: event key=value …`. Every line goes
-through a redactor that replaces the values of the configured secrets (chat tokens, API keys), so a
-token that slips into a message or a traceback never reaches the log.
+through a redactor that replaces the values of the configured secrets (chat tokens, API keys) and
+anything shaped like a Slack token (installs by OAuth keep theirs in the database), so a token that
+slips into a message or a traceback never reaches the log.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -23,6 +25,9 @@ REDACTED = "[redacted]"
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 # Secrets shorter than this are not searched for (they would redact ordinary words).
 _MIN_SECRET_LENGTH = 6
+# Tokens read from the database (Slack installs by OAuth) are not among the settings' secrets: they are
+# recognised by their shape (Slack bot, user, app-level and refresh tokens).
+_TOKEN_SHAPES = re.compile(r"\bxox[abepr]-[A-Za-z0-9-]{6,}|\bxapp-[A-Za-z0-9-]{6,}")
 # Libraries that log every request at INFO: their per-request lines are noise in a service log.
 _QUIET = ("httpx", "urllib3", "aiohttp.access", "apscheduler.executors.default", "discord.gateway")
 
@@ -48,7 +53,7 @@ class _Redacting(logging.Formatter):
         for secret in self._secrets:
             if secret in line:
                 line = line.replace(secret, REDACTED)
-        return line
+        return _TOKEN_SHAPES.sub(REDACTED, line)
 
 
 class JsonFormatter(_Redacting):

@@ -13,6 +13,14 @@ an envelope with `socket_request` and gets back the app's acknowledgement.
 
 `signed_headers` computes the `X-Slack-Signature` v0 HMAC Slack puts on HTTP-mode requests.
 
+Installs by OAuth: `grant(team_id)` is what Slack does when a user approves the install in their
+workspace: it returns the `code` Slack would put on the redirect. `oauth.v2.access` (authenticated with
+`client_id`/`client_secret`, as HTTP Basic or form fields) trades a code once for a new bot token of
+that team. Every token belongs to one team: `auth.test` answers with that team's ids, and a channel
+registered with `channel_in(channel, team)` is only found with a token of its team (as on Slack, where
+another workspace's token gets `channel_not_found`). `revoke(team_id)` makes a team's tokens invalid,
+as uninstalling does. `token_of(call)` says which token a recorded call carried.
+
     async with FakeSlack() as slack:
         client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
 """
@@ -32,12 +40,16 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlencode
 
-from aiohttp import WSMsgType, web
+from aiohttp import BasicAuth, WSMsgType, web
 
 DATA = Path(__file__).parent.parent / "data" / "slack"
 BOT_TOKEN = "xoxb-test-0000-not-a-real-token"
 APP_TOKEN = "xapp-1-test-0000-not-a-real-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "fake-client-secret-0000-not-real"
+APP_ID = "A0TRENDSAPP"
+GRANTED_SCOPES = ("commands", "chat:write", "reactions:read", "users:read", "files:write", "channels:history")
 
 
 def load_payload(name: str) -> dict[str, Any]:
@@ -85,11 +97,27 @@ class Fault:
 
 
 @dataclass
+class Grant:
+    """An install approved in a workspace, waiting for `oauth.v2.access` to trade its code."""
+
+    team_id: str
+    team_name: str
+    installer: str
+
+
+@dataclass
 class FakeSlack:
     bot_token: str = BOT_TOKEN
     app_token: str = APP_TOKEN
     team_id: str = "T0TRENDS1"
     bot_user_id: str = "U0TRENDSBOT"
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+    # bot token -> team id, for tokens issued by oauth.v2.access (`bot_token` is `team_id`'s)
+    tokens: dict[str, str] = field(default_factory=dict)
+    grants: dict[str, Grant] = field(default_factory=dict)  # code -> approved install
+    channel_teams: dict[str, str] = field(default_factory=dict)  # channel -> the team it is in
+    _team: str = ""  # the team of the token of the call being answered
     calls: list[RecordedCall] = field(default_factory=list)
     responses: list[RecordedCall] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
@@ -177,6 +205,36 @@ class FakeSlack:
     def posted(self, channel: str) -> list[dict[str, Any]]:
         return self.channels.get(channel, [])
 
+    # --- installs by OAuth ---------------------------------------------------------------------
+
+    def grant(self, team_id: str, team_name: str = "", installer: str = "U0INSTALL1") -> str:
+        """A user of `team_id` approved the install: the one-time `code` Slack redirects with."""
+        code = f"code-{team_id}-{next(self._ts):06d}"
+        self.grants[code] = Grant(team_id, team_name or f"Team {team_id}", installer)
+        return code
+
+    def channel_in(self, channel: str, team_id: str) -> None:
+        self.channel_teams[channel] = team_id
+
+    def revoke(self, team_id: str) -> None:
+        """Uninstalling in `team_id`: its tokens stop working."""
+        self.tokens = {token: team for token, team in self.tokens.items() if team != team_id}
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        return [token for token, team in self.tokens.items() if team == team_id]
+
+    @staticmethod
+    def token_of(call: RecordedCall) -> str:
+        return call.headers.get("Authorization", "").removeprefix("Bearer ")
+
+    def team_of_token(self, token: str) -> str | None:
+        if token == self.bot_token:
+            return self.team_id
+        return self.tokens.get(token)
+
+    def bot_user_of(self, team_id: str) -> str:
+        return self.bot_user_id if team_id == self.team_id else f"U0BOT{team_id[-4:]}"
+
     async def wait_for_responses(self, count: int, timeout: float = 10.0) -> list[RecordedCall]:
         """Wait until `respond()` has posted `count` times (the app answers after acknowledging)."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -230,9 +288,17 @@ class FakeSlack:
         if fault is not None:
             return web.json_response({"ok": False, "error": fault.error})
         token = headers.get("Authorization", "").removeprefix("Bearer ")
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_v2_access(headers, params))
+        if method == "auth.test" and params.get("token"):
+            token = str(params["token"])  # bolt's authorization passes the token as a parameter
+        if method == "apps.connections.open":
+            team = self.team_id if token == self.app_token else None
+        else:
+            team = self.team_of_token(token)
+        if team is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        self._team = team
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -258,10 +324,46 @@ class FakeSlack:
     def _next_ts(self) -> str:
         return f"1761955200.{next(self._ts):06d}"
 
+    def _oauth_v2_access(self, headers: dict[str, str], params: dict[str, Any]) -> dict[str, Any]:
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        if "Authorization" in headers and headers["Authorization"].startswith("Basic "):
+            basic = BasicAuth.decode(headers["Authorization"])
+            client_id, client_secret = basic.login, basic.password
+        if client_id != self.client_id or client_secret != self.client_secret:
+            return {
+                "ok": False,
+                "error": "invalid_client_id" if client_id != self.client_id else "bad_client_secret",
+            }
+        grant = self.grants.pop(str(params.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-{grant.team_id}-{next(self._ts):06d}-fake-oauth-token"
+        self.tokens[token] = grant.team_id
+        return {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": grant.installer},
+            "scope": ",".join(GRANTED_SCOPES),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": self.bot_user_of(grant.team_id),
+            "team": {"id": grant.team_id, "name": grant.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         body = load_payload("auth_test.json")
-        body.update(team_id=self.team_id, user_id=self.bot_user_id)
+        body.update(
+            team_id=self._team,
+            user_id=self.bot_user_of(self._team),
+            bot_id="B0TRENDSBOT" if self._team == self.team_id else f"B0BOT{self._team[-4:]}",
+        )
         return body
+
+    def _elsewhere(self, channel: str) -> bool:
+        """The channel is in another workspace than the calling token's: Slack does not find it."""
+        return channel in self.channel_teams and self.channel_teams[channel] != self._team
 
     def _m_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         body = load_payload("users_info.json")
@@ -275,7 +377,7 @@ class FakeSlack:
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
-        if not channel.startswith(("C", "G", "D")):
+        if not channel.startswith(("C", "G", "D")) or self._elsewhere(channel):
             return {"ok": False, "error": "channel_not_found"}
         if channel in self.not_member:
             return {"ok": False, "error": "not_in_channel"}
@@ -346,6 +448,8 @@ class FakeSlack:
 
     def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
+        if self._elsewhere(channel):
+            return {"ok": False, "error": "channel_not_found"}
         if channel in self.not_member:
             return {"ok": False, "error": "not_in_channel"}
         top_level = [m for m in reversed(self.posted(channel)) if m["thread_ts"] in (None, m["ts"])]

@@ -1,0 +1,259 @@
+"""Slack's OAuth installation store and state store, on the product's own database.
+
+bolt's OAuth flow (`adapters/slack/oauth.py`) saves what `oauth.v2.access` returned through
+`SqlInstallationStore` and asks it for a workspace's bot token on every request; the uninstall
+listeners (`app_uninstalled`, `tokens_revoked`) delete through it. `SqlOAuthStateStore` issues the
+`state` an install link carries and accepts it back once, before it expires.
+
+Both are small async implementations of slack_sdk's store interfaces over our engine and unit of work
+(tables `slack_installations`, `slack_oauth_states`, made by migration 0007), rather than slack_sdk's
+SQLAlchemy stores, which create their own tables and need SQLAlchemy's asyncio extra. Database work
+runs in a thread so the event loop keeps acknowledging Slack within its 3 seconds.
+
+Only bot tokens are kept (the app asks for no user scopes): one row per workspace, replaced by a
+reinstall. Org-wide (Enterprise Grid) installs are refused: the manifest does not enable them. A state
+is stored as its SHA-256, so the table never holds a usable state. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_bolt.error import BoltError
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.models import SlackInstallation, SlackOAuthState
+from bot.db.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _timestamp(moment: dt.datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+class SqlInstallationStore(AsyncInstallationStore):
+    """Bot installations, one per workspace, in `slack_installations`."""
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock = _now) -> None:
+        self._session_factory = session_factory
+        self._clock = clock
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def _run(self, work: Callable[[UnitOfWork], T]) -> T:
+        def in_unit() -> T:
+            with UnitOfWork(self._session_factory) as uow:
+                result = work(uow)
+                uow.commit()
+                return result
+
+        return await asyncio.to_thread(in_unit)
+
+    async def async_save(self, installation: Installation) -> None:
+        bot = installation.to_bot()
+        bot.custom_values["installer_user_id"] = installation.user_id or ""
+        await self.async_save_bot(bot)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        if not bot.team_id or bot.is_enterprise_install:
+            # bolt turns a BoltError into its "storage error" page for the installer.
+            raise BoltError("org-wide installs are not supported: install the app in each workspace")
+        team_id, enterprise_id = bot.team_id, bot.enterprise_id or ""
+        expires = bot.bot_token_expires_at
+        values: dict[str, Any] = {
+            "team_name": bot.team_name or "",
+            "app_id": bot.app_id or "",
+            "bot_id": bot.bot_id,
+            "bot_user_id": bot.bot_user_id,
+            "bot_token": bot.bot_token,
+            "bot_scopes": ",".join(bot.bot_scopes or []),
+            "bot_refresh_token": bot.bot_refresh_token,
+            "bot_token_expires_at": None if expires is None else dt.datetime.fromtimestamp(expires, dt.UTC),
+            "installer_user_id": str(bot.custom_values.get("installer_user_id") or ""),
+            "installed_at": self._clock(),
+        }
+
+        def save(uow: UnitOfWork) -> bool:
+            row = uow.session.scalars(
+                select(SlackInstallation)
+                .where(SlackInstallation.team_id == team_id, SlackInstallation.enterprise_id == enterprise_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                uow.session.add(SlackInstallation(team_id=team_id, enterprise_id=enterprise_id, **values))
+                return True
+            for key, value in values.items():
+                setattr(row, key, value)
+            return False
+
+        try:
+            created = await self._run(save)
+        except IntegrityError:  # the same workspace installed twice at once: the other one won, update it
+            created = await self._run(save)
+        log.info(
+            "slack app installed" if created else "slack app reinstalled",
+            extra={"team_id": team_id, "scopes": values["bot_scopes"]},
+        )
+
+    async def async_find_bot(
+        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
+    ) -> Bot | None:
+        if not team_id:
+            return None
+
+        def find(uow: UnitOfWork) -> Bot | None:
+            query = select(SlackInstallation).where(SlackInstallation.team_id == team_id)
+            if enterprise_id:
+                query = query.where(SlackInstallation.enterprise_id == enterprise_id)
+            row = uow.session.scalars(query.order_by(SlackInstallation.id.desc())).first()
+            return None if row is None else _bot_of(row)
+
+        return await self._run(find)
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        # No user tokens are kept: a user's installation is the workspace's bot installation.
+        bot = await self.async_find_bot(enterprise_id=enterprise_id, team_id=team_id)
+        if bot is None:
+            return None
+        return Installation(
+            app_id=bot.app_id,
+            enterprise_id=bot.enterprise_id,
+            team_id=bot.team_id,
+            team_name=bot.team_name,
+            bot_token=bot.bot_token,
+            bot_id=bot.bot_id,
+            bot_user_id=bot.bot_user_id,
+            bot_scopes=bot.bot_scopes,
+            bot_refresh_token=bot.bot_refresh_token,
+            bot_token_expires_at=bot.bot_token_expires_at,
+            user_id=user_id or str(bot.custom_values.get("installer_user_id") or ""),
+            installed_at=bot.installed_at,
+        )
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        if not team_id:
+            return
+
+        def remove(uow: UnitOfWork) -> int:
+            statement = delete(SlackInstallation).where(SlackInstallation.team_id == team_id)
+            if enterprise_id:
+                statement = statement.where(SlackInstallation.enterprise_id == enterprise_id)
+            return int(uow.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+        removed = await self._run(remove)
+        log.info("slack tokens deleted", extra={"team_id": team_id, "installations": removed})
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        # Only bot tokens are stored: a revoked user token leaves nothing to delete, while the whole
+        # installation (user_id None, as on `app_uninstalled`) goes with the bot token.
+        if user_id is None:
+            await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+
+    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+
+
+def _bot_of(row: SlackInstallation) -> Bot:
+    return Bot(
+        app_id=row.app_id or None,
+        enterprise_id=row.enterprise_id or None,
+        team_id=row.team_id,
+        team_name=row.team_name or None,
+        bot_token=row.bot_token,
+        bot_id=row.bot_id,
+        bot_user_id=row.bot_user_id,
+        bot_scopes=row.bot_scopes,
+        bot_refresh_token=row.bot_refresh_token,
+        bot_token_expires_at=_timestamp(row.bot_token_expires_at),
+        installed_at=row.installed_at.timestamp(),
+        custom_values={"installer_user_id": row.installer_user_id},
+    )
+
+
+def state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class SqlOAuthStateStore(AsyncOAuthStateStore):
+    """One-time install states in `slack_oauth_states`, valid for `expiration_seconds`."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], expiration_seconds: int, clock: Clock = _now
+    ) -> None:
+        self._session_factory = session_factory
+        self._lifetime = dt.timedelta(seconds=expiration_seconds)
+        self._clock = clock
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        state = secrets.token_urlsafe(32)
+        now = self._clock()
+
+        def issue() -> None:
+            with UnitOfWork(self._session_factory) as uow:
+                # Expired states are swept here, so the table stays as small as the pending installs.
+                uow.session.execute(delete(SlackOAuthState).where(SlackOAuthState.expires_at <= now))
+                uow.session.add(
+                    SlackOAuthState(state_hash=state_hash(state), expires_at=now + self._lifetime)
+                )
+                uow.commit()
+
+        await asyncio.to_thread(issue)
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        """True once for a state this store issued that has not expired; False otherwise."""
+        if not state or len(state) > 200:
+            return False
+        key = state_hash(state)
+        now = self._clock()
+
+        def consume() -> bool:
+            with UnitOfWork(self._session_factory) as uow:
+                # Deleting is the claim: of two redirects racing with one state only one deletes the row.
+                expires = uow.session.execute(
+                    delete(SlackOAuthState)
+                    .where(SlackOAuthState.state_hash == key)
+                    .returning(SlackOAuthState.expires_at)
+                ).scalar_one_or_none()
+                uow.commit()
+            return expires is not None and expires > now
+
+        valid = await asyncio.to_thread(consume)
+        if not valid:
+            log.info("slack install refused: unknown, used or expired state")
+        return valid
