@@ -571,3 +571,33 @@ async def test_org_wide_installs_are_refused_and_nothing_is_stored(
     with session_factory() as session:
         assert session.scalars(select(SlackInstallation)).all() == []
     assert await store.async_find_bot(enterprise_id="E0GRID001", team_id=None) is None
+
+
+async def test_a_workspace_off_the_allowed_list_cannot_install(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from slack_bolt.error import BoltError
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from adapters.slack.installations import SqlInstallationStore
+
+    store = SqlInstallationStore(session_factory, allowed=lambda team_id: team_id == "T0ALLOWED")
+    outsider = Installation(
+        team_id="T0OUTSIDE",
+        bot_token="xoxb-outsider-not-real",
+        bot_id="B0OUT",
+        bot_user_id="U0OUT",
+        user_id="U0INSTALL2",
+    )
+    with pytest.raises(BoltError, match="does not serve workspace T0OUTSIDE"):
+        await store.async_save(outsider)
+    insider = Installation(
+        team_id="T0ALLOWED",
+        bot_token="xoxb-insider-not-real",
+        bot_id="B0IN",
+        bot_user_id="U0IN",
+        user_id="U0INSTALL3",
+    )
+    await store.async_save(insider)
+    with session_factory() as session:
+        assert [row.team_id for row in session.scalars(select(SlackInstallation))] == ["T0ALLOWED"]

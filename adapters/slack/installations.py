@@ -54,9 +54,15 @@ def _timestamp(moment: dt.datetime | None) -> int | None:
 class SqlInstallationStore(AsyncInstallationStore):
     """Bot installations, one per workspace, in `slack_installations`."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock = _now) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock = _now,
+        allowed: Callable[[str], bool] = lambda _team_id: True,
+    ) -> None:
         self._session_factory = session_factory
         self._clock = clock
+        self._allowed = allowed  # TRENDS_ALLOWED_WORKSPACES: a workspace off the list stores no token
 
     @property
     def logger(self) -> logging.Logger:
@@ -80,6 +86,9 @@ class SqlInstallationStore(AsyncInstallationStore):
         if not bot.team_id or bot.is_enterprise_install:
             # bolt turns a BoltError into its "storage error" page for the installer.
             raise BoltError("org-wide installs are not supported: install the app in each workspace")
+        if not self._allowed(bot.team_id):
+            log.warning("refused an install in a workspace not on TRENDS_ALLOWED_WORKSPACES: %s", bot.team_id)
+            raise BoltError(f"this deployment does not serve workspace {bot.team_id}")
         team_id, enterprise_id = bot.team_id, bot.enterprise_id or ""
         expires = bot.bot_token_expires_at
         values: dict[str, Any] = {

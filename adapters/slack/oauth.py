@@ -62,7 +62,7 @@ def build_oauth(settings: Settings, session_factory: sessionmaker[Session]) -> O
     secret = settings.slack_client_secret
     if settings.slack_client_id is None or secret is None or settings.slack_redirect_uri is None:
         raise ConfigError("Slack OAuth needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_REDIRECT_URI.")
-    installations = SqlInstallationStore(session_factory)
+    installations = SqlInstallationStore(session_factory, allowed=settings.workspace_allowed)
     states = SqlOAuthStateStore(session_factory, settings.slack_oauth_state_seconds)
     oauth_settings = AsyncOAuthSettings(
         client_id=settings.slack_client_id,

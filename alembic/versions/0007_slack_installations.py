@@ -5,7 +5,7 @@
 are used or expire. Both are read and written by `adapters/slack/installations.py`.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-# Written in parallel with 0006; the branch that merges second re-chains this onto "0006".
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
