@@ -168,6 +168,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url")
     )
 
+    # `GET /healthz` of `trends run` and `trends serve discord` (bot/health.py): database, scheduler and
+    # adapters, 200 or 503. Port 0 turns it off. (Slack HTTP mode also answers it on its own port.)
+    health_host: str = "0.0.0.0"  # noqa: S104 - container probes come from outside the container
+    health_port: int = Field(default=8080, ge=0, le=65535)
+
     # Discord adapter (adapters/discord): guilds to sync the slash commands to at once (comma-separated
     # ids; empty = global commands, which take up to an hour to appear), and an optional REST base URL
     # (e.g. a local fake or proxy; default https://discord.com/api/v10).
