@@ -182,6 +182,10 @@ class Settings(BaseSettings):
     discord_api_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DISCORD_API_URL", "discord_api_url")
     )
+    # The gateway websocket (default wss://gateway.discord.gg/), e.g. a local fake or proxy.
+    discord_gateway_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_GATEWAY_URL", "discord_gateway_url")
+    )
 
     # Scheduler (`trends run`, bot/scheduler): cron expressions of 5 fields (minute hour day month
     # weekday), or 6 with seconds first. The harvest runs in UTC (arXiv's days), the digest in `timezone`.
@@ -248,6 +252,15 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an http:// or https:// URL, e.g. https://discord.com/api/v10")
         return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_discord_gateway_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError("must be a ws:// or wss:// URL, e.g. wss://gateway.discord.gg/")
+        return value
 
     @field_validator("harvest_cron", "digest_cron")
     @classmethod

@@ -13,7 +13,8 @@ It also keeps Discord's behaviours the adapter relies on: a thread started from 
 message's id; a forum post's starter message has the thread's id; `enforce_nonce` returns the earlier
 message for a nonce seen again instead of creating a second one.
 
-A minimal gateway is served too (`ws://…/gateway`, which `GET /gateway/bot` names): HELLO, READY after
+A minimal gateway is served too (`ws://…/gateway`: `running()` points discord.py's default gateway at
+it; a child process gets it as DISCORD_GATEWAY_URL): HELLO, READY after
 IDENTIFY (no guilds, so discord.py reports ready after its `guild_ready_timeout`), heartbeat ACKs.
 Enough for a real `bot.start()` to become ready; no events are pushed.
 
@@ -34,7 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import discord.gateway
 import discord.http
+import yarl
 from aiohttp import WSMsgType, web
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "discord"
@@ -214,12 +217,13 @@ class FakeDiscord:
         port = runner.addresses[0][1]
         fake.base_url = f"http://127.0.0.1:{port}{API_PREFIX}"
         fake.gateway_url = f"ws://127.0.0.1:{port}/gateway"
-        previous = discord.http.Route.BASE
+        previous = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
         discord.http.Route.BASE = fake.base_url
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
         try:
             yield fake
         finally:
-            discord.http.Route.BASE = previous
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = previous
             await runner.cleanup()
 
     async def _gateway_socket(self, request: web.Request) -> web.WebSocketResponse:
