@@ -198,6 +198,9 @@ class Settings(BaseSettings):
     misfire_grace_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
     # Only one replica runs scheduled jobs: the holder of a lease renewed every third of this.
     leader_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    # A thread being posted is leased to one process, renewed before each message (bot/delivery.py);
+    # after a crash the next run resumes it once this has run out. Longer than a rate-limit wait.
+    delivery_lease_seconds: float = Field(default=120.0, ge=1.0, le=3600.0)
     log_format: Literal["text", "json"] = "text"
 
     # Secrets: environment only (see SECRET_FIELDS)

@@ -64,7 +64,10 @@ class ChatService:
         self.digests = DigestService(container.uow, container.settings)
         self.archive = ArchiveService(container, container.settings)
         self.subscriptions = SubscriptionService(container.session_factory)
-        self.publisher = PublishService(self.digests, DeliveryEngine(container.session_factory))
+        engine = DeliveryEngine(
+            container.session_factory, lease_seconds=container.settings.delivery_lease_seconds
+        )
+        self.publisher = PublishService(self.digests, engine)
 
     def is_admin(self, inv: Invocation) -> bool:
         return inv.is_platform_admin or inv.user_id in self._settings.admin_user_ids

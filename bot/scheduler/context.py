@@ -52,7 +52,10 @@ class AppContext:
 
     def engine(self) -> DeliveryEngine:
         if self.delivery_engine is None:
-            self.delivery_engine = DeliveryEngine(self.container.session_factory)
+            self.delivery_engine = DeliveryEngine(
+                self.container.session_factory,
+                lease_seconds=self.container.settings.delivery_lease_seconds,
+            )
         return self.delivery_engine
 
     def check_stopping(self) -> None:

@@ -18,7 +18,8 @@ it; a child process gets it as DISCORD_GATEWAY_URL): HELLO, READY after
 IDENTIFY (no guilds, so discord.py reports ready after its `guild_ready_timeout`), heartbeat ACKs.
 Enough for a real `bot.start()` to become ready; no events are pushed.
 
-`delay` (seconds) slows every REST answer, so that a test can land a crash while a post is in flight.
+`delay` (seconds) holds every REST answer back after the work is done, so that a test can kill the
+client while a post is in flight: the message exists, the client never heard of it.
 """
 
 from __future__ import annotations
@@ -250,8 +251,12 @@ class FakeDiscord:
         return ws
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if self.delay:
+        response = await self._answer(request)
+        if self.delay:  # after the work: a client killed now has posted without hearing back
             await asyncio.sleep(self.delay)
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         path = request.path.removeprefix(API_PREFIX)
         call = Call(
             request.method, path, dict(request.query), authorization=request.headers.get("Authorization", "")
