@@ -164,9 +164,10 @@ async def run_until_stopped(
     }
     scheduler_task = asyncio.create_task(runtime.run(stop), name="scheduler")
     stop_task = asyncio.create_task(stop.wait(), name="stop")
-    probe_server = await start_health(built.settings, health)
+    probe_server: web.AppRunner | None = None
     exit_code = 0
     try:
+        probe_server = await start_health(built.settings, health)
         done, _ = await asyncio.wait(
             {*adapter_tasks, scheduler_task, stop_task}, return_when=asyncio.FIRST_COMPLETED
         )
