@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.db import migrations
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import DeliveredMessage, Delivery, HarvestRun, Subscription
 from bot.months import Month
@@ -46,7 +47,7 @@ from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack
 TRENDS = str(Path(sys.executable).with_name("trends"))
 SEED = int(os.environ.get("CRASH_TEST_SEED", "20261207"))  # another seed: CRASH_TEST_SEED=…
 KILLS = 24
-PICKS = 10
+PICKS = 12
 DELAY = 0.3  # seconds each fake holds an answer back
 SLACK_CHANNEL = "C0CRASHTEST"
 LIFE_TIMEOUT = 60.0  # a life that posts nothing for this long is a failure (a stuck delivery)
@@ -189,12 +190,30 @@ class Lives:
         return found
 
 
+@pytest.fixture
+def crash_db(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """SQLite (the default deployment); CRASH_TEST_POSTGRES=1 runs it on a fresh PostgreSQL database."""
+    if os.environ.get("CRASH_TEST_POSTGRES") != "1":
+        return sqlite_url
+    databases = request.getfixturevalue("pg_databases")
+    if databases is None:
+        pytest.skip("CRASH_TEST_POSTGRES=1 needs TRENDS_TEST_DATABASE_URL")
+    url = str(databases.create())
+    engine = make_engine(url)
+    try:
+        migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
 @pytest.mark.slow
 async def test_sigkill_while_posting_never_duplicates_or_loses_a_message(
-    sqlite_url: str, tmp_path: Path
+    crash_db: str, tmp_path: Path
 ) -> None:
+    db_url = crash_db
     month = Month.current(dt.datetime.now(dt.UTC), "UTC").previous()
-    picks = _seed(sqlite_url, month)
+    picks = _seed(db_url, month)
     rng = random.Random(SEED)
     started = time.monotonic()
     async with FakeSlack() as slack, FakeDiscord.running() as discord_fake:
@@ -202,7 +221,7 @@ async def test_sigkill_while_posting_never_duplicates_or_loses_a_message(
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TRENDS_", "SLACK_", "DISCORD_"))}
         env.update(
             TRENDS_CONFIG=os.environ["TRENDS_CONFIG"],
-            TRENDS_DATABASE_URL=sqlite_url,
+            TRENDS_DATABASE_URL=db_url,
             TRENDS_ARXIV_API_URL=f"http://127.0.0.1:{_free_port()}/api/query",  # never called
             TRENDS_CATEGORIES="cs.LG",
             TRENDS_HARVEST_CRON="0 6 1 1 *",
@@ -231,7 +250,7 @@ async def test_sigkill_while_posting_never_duplicates_or_loses_a_message(
             return slack_posts + discord_posts
 
         def complete() -> bool:
-            done = _deliveries(sqlite_url)
+            done = _deliveries(db_url)
             return len(done) == 2 and all(status == "done" for status, _ in done.values())
 
         lives = Lives(env, tmp_path)
@@ -306,7 +325,7 @@ async def test_sigkill_while_posting_never_duplicates_or_loses_a_message(
             counts[platform] = (1, len(replies))
 
         # ---- and on the bot's side: done, with the platforms' ids
-        recorded = _deliveries(sqlite_url)
+        recorded = _deliveries(db_url)
         assert recorded["slack"][0] == recorded["discord"][0] == "done"
         assert recorded["slack"][1] == {
             0: slack_parents[0]["ts"],
