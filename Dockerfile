@@ -35,7 +35,9 @@ USER 10001:10001
 VOLUME ["/app/data"]
 # Slack HTTP mode (POST /slack/events, GET /healthz); unused with Socket Mode or Discord only.
 EXPOSE 3000
-# Healthy when the database answers, its schema is current and a replica holds the scheduler lease.
+# GET /healthz of `trends run` (TRENDS_HEALTH_PORT): database, scheduler, each chat connection; 200/503.
+EXPOSE 8080
+# Healthy when the database answers and a replica holds the scheduler lease (bot/health.py).
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 CMD ["trends", "status", "--check"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["trends-entrypoint"]

@@ -8,9 +8,10 @@ too, so a digest goes to the subscribed channels of every running platform, whic
 publish came from. Each adapter also brings its `ApprovalNotifier`, which the monthly job uses when
 `approval = true`.
 
-Slack's web server answers `GET /healthz` with this process's view (`Health`): whether the database
-answers (200, else 503), whether this replica leads the scheduler, the lease's holder, and the last
-harvest.
+`GET /healthz` on TRENDS_HEALTH_HOST:TRENDS_HEALTH_PORT (and on Slack's web server in HTTP mode)
+answers with this process's health (`bot.health.ProcessHealth`): the database, whether this replica
+leads the scheduler, the lease's holder, the last harvest and each adapter's connection; 200 when
+healthy, else 503.
 
 SIGTERM and SIGINT stop it cleanly: the scheduler stops starting jobs, gives running ones a grace
 period (posting is resumable thanks to the delivery engine's intent rows, a harvest resumes from its
@@ -23,85 +24,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import signal
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import select
 
 from bot.bootstrap import Container
 from bot.chat.service import ChatService
 from bot.cli.app import container, fail
-from bot.db.models import HarvestRun, Lease
 from bot.delivery import ThreadPoster
 from bot.errors import ConfigError, ConflictError
 from bot.feedback import FeedbackService
+from bot.health import ProcessHealth
 from bot.scheduler.approval import ApprovalNotifier, ApprovalTarget
-from bot.scheduler.leases import SCHEDULER_LEASE, SingleInstanceLock, sqlite_path
+from bot.scheduler.leases import SingleInstanceLock, sqlite_path
 from bot.scheduler.logs import configure_logging
 from bot.scheduler.runtime import SchedulerRuntime
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("adapters.run")
-
-HEALTH_TIMEOUT_SECONDS = 3.0  # a probe must not hang on a database that does not answer
-
-
-class Health:
-    """`GET /healthz` for this process: (healthy, body). Healthy means the database answered."""
-
-    def __init__(self, built: Container, *, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
-        self._built = built
-        self._timeout = timeout
-        self._holder: str | None = None
-        self._is_leader: Callable[[], bool] = lambda: False
-
-    def follow(self, holder: str, is_leader: Callable[[], bool]) -> None:
-        """Report on this replica's scheduler: its lease holder id and its leadership check."""
-        self._holder = holder
-        self._is_leader = is_leader
-
-    async def __call__(self) -> tuple[bool, dict[str, Any]]:
-        body: dict[str, Any] = {"scheduler": "leading" if self._is_leader() else "standby"}
-        try:
-            stored = await asyncio.wait_for(asyncio.to_thread(self._read), self._timeout)
-        except Exception as exc:  # whatever the driver raises; never echo it (it may name the URL)
-            log.warning("health check: the database did not answer", extra={"error": type(exc).__name__})
-            return False, {"status": "unavailable", "database": "unreachable", **body}
-        leader, harvest = stored
-        if leader is not None:
-            leader["this_replica"] = leader["holder"] == self._holder
-        return True, {"status": "ok", "database": "ok", **body, "leader": leader, "last_harvest": harvest}
-
-    def _read(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        now = dt.datetime.now(dt.UTC)
-        with self._built.uow() as uow:
-            lease = uow.session.get(Lease, SCHEDULER_LEASE)
-            run = uow.session.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(1)).first()
-            leader = (
-                None
-                if lease is None
-                else {
-                    "holder": lease.holder,
-                    "alive": lease.expires_at > now,
-                    "expires_at": lease.expires_at.isoformat(),
-                }
-            )
-            harvest = (
-                None
-                if run is None
-                else {
-                    "status": run.status,
-                    "window_start": run.window_start.isoformat(),
-                    "window_end": run.window_end.isoformat(),
-                    "fetched": run.fetched,
-                    "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                }
-            )
-        return leader, harvest
 
 
 @dataclass
@@ -114,10 +61,11 @@ class RunningAdapter:
     notifier: ApprovalNotifier | None = None  # posts approval previews on this platform
 
 
-def _slack(built: Container, chat: ChatService, health: Health | None) -> RunningAdapter:
+def _slack(built: Container, chat: ChatService, health: ProcessHealth | None) -> RunningAdapter:
     from adapters.slack.app import create_runtime
     from adapters.slack.app import serve as serve_slack
     from adapters.slack.approval import SlackApprovalNotifier
+    from adapters.slack.health import NAME, slack_probe
 
     def share(poster: ThreadPoster) -> ChatService:
         chat.posters["slack"] = poster
@@ -126,6 +74,8 @@ def _slack(built: Container, chat: ChatService, health: Health | None) -> Runnin
     runtime = create_runtime(
         built.settings, share, FeedbackService(built.session_factory), built.session_factory
     )
+    if health is not None:
+        health.watch(NAME, slack_probe(runtime.link))
     return RunningAdapter(
         "slack",
         lambda: serve_slack(runtime, health=health),
@@ -134,12 +84,15 @@ def _slack(built: Container, chat: ChatService, health: Health | None) -> Runnin
     )
 
 
-def _discord(built: Container, chat: ChatService) -> RunningAdapter:
+def _discord(built: Container, chat: ChatService, health: ProcessHealth | None) -> RunningAdapter:
     from adapters.discord.approval import DiscordApprovalNotifier
     from adapters.discord.client import create_bot
     from adapters.discord.client import serve as serve_discord
+    from adapters.discord.health import NAME, discord_probe
 
     bot = create_bot(built, chat=chat)  # adds its poster to the shared chat
+    if health is not None:
+        health.watch(NAME, discord_probe(bot))
     token = built.settings.discord_token
     assert token is not None  # create_bot refuses to build without one
     return RunningAdapter(
@@ -151,7 +104,7 @@ def _discord(built: Container, chat: ChatService) -> RunningAdapter:
 
 
 def build_adapters(
-    built: Container, chat: ChatService, *, health: Health | None = None
+    built: Container, chat: ChatService, *, health: ProcessHealth | None = None
 ) -> list[RunningAdapter]:
     """The adapters whose tokens are set (`ConfigError` if one is half-configured)."""
     settings = built.settings
@@ -159,7 +112,7 @@ def build_adapters(
     if settings.slack_bot_token is not None or settings.slack_oauth:
         adapters.append(_slack(built, chat, health))
     if settings.discord_token is not None:
-        adapters.append(_discord(built, chat))
+        adapters.append(_discord(built, chat, health))
     return adapters
 
 
@@ -192,7 +145,7 @@ async def run_until_stopped(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, _request_stop, stop, signum)
     chat = ChatService(built)
-    health = Health(built)
+    health = ProcessHealth(built.uow)
     adapters = build_adapters(built, chat, health=health)
     if adapters:
         log.info("chat platforms starting", extra={"platforms": ",".join(a.name for a in adapters)})
@@ -214,8 +167,10 @@ async def run_until_stopped(
     }
     scheduler_task = asyncio.create_task(runtime.run(stop), name="scheduler")
     stop_task = asyncio.create_task(stop.wait(), name="stop")
+    probe_server: web.AppRunner | None = None
     exit_code = 0
     try:
+        probe_server = await start_health(built.settings, health)
         done, _ = await asyncio.wait(
             {*adapter_tasks, scheduler_task, stop_task}, return_when=asyncio.FIRST_COMPLETED
         )
@@ -240,10 +195,22 @@ async def run_until_stopped(
             if isinstance(result, Exception):
                 log.warning("adapter did not stop cleanly", extra={"component": task.get_name()})
         stop_task.cancel()
+        if probe_server is not None:
+            await probe_server.cleanup()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
     log.info("trends run stopped", extra={"exit_code": exit_code})
     return exit_code
+
+
+async def start_health(settings: Settings, health: ProcessHealth) -> web.AppRunner | None:
+    """`GET /healthz` on TRENDS_HEALTH_PORT, unless 0 or the Slack HTTP server already answers there."""
+    from adapters.health_http import start_health_server
+
+    slack_http = settings.slack_bot_token is not None and settings.slack_app_token is None
+    if settings.health_port == 0 or (slack_http and settings.health_port == settings.slack_port):
+        return None
+    return await start_health_server(health, settings.health_host, settings.health_port)
 
 
 def _request_stop(stop: asyncio.Event, signum: int) -> None:

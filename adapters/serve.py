@@ -8,11 +8,17 @@ This lives in `adapters/` because `bot/` never imports an adapter.
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bot.cli.app import PANEL_RUN, app, console, container, fail
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Container
+    from bot.health import AdapterProbe
 
 serve_app = typer.Typer(help="Run a chat bot (Slack, Discord) in the foreground.", no_args_is_help=True)
 app.add_typer(serve_app, name="serve", rich_help_panel=PANEL_RUN)
@@ -22,19 +28,42 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+async def _with_health(
+    work: Coroutine[Any, Any, None], built: Container, name: str, probe: AdapterProbe
+) -> None:
+    """Run `work` with `GET /healthz` served on TRENDS_HEALTH_HOST:TRENDS_HEALTH_PORT (0: off)."""
+    from adapters.health_http import start_health_server
+    from bot.health import ProcessHealth
+
+    settings = built.settings
+    health = ProcessHealth(built.uow)
+    health.watch(name, probe)
+    runner = None
+    if settings.health_port:
+        runner = await start_health_server(health, settings.health_host, settings.health_port)
+    try:
+        await work
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+
+
 @serve_app.command("slack")
 def serve_slack(
     port: int | None = typer.Option(None, help="HTTP port (default: TRENDS_SLACK_PORT, 3000)."),
     host: str = typer.Option("0.0.0.0", help="Interface to listen on."),  # noqa: S104 - Slack must reach it
 ) -> None:
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode
-    (POST /slack/events, signed with SLACK_SIGNING_SECRET). GET /healthz answers in both modes.
-    With SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, workspaces install the app at GET /slack/install."""
+    (POST /slack/events, signed with SLACK_SIGNING_SECRET). GET /healthz answers in both modes, on the
+    same port: the database and the connection to Slack, 200 or 503. With SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET, workspaces install the app at GET /slack/install."""
     import asyncio
 
     from adapters.slack.app import create_runtime, serve
+    from adapters.slack.health import NAME, slack_probe
     from bot.chat.service import ChatService
     from bot.feedback import FeedbackService
+    from bot.health import ProcessHealth
 
     with container() as built:
         try:
@@ -50,7 +79,9 @@ def serve_slack(
         mode = "Socket Mode" if built.settings.slack_app_token else "HTTP mode"
         console.print(f"Slack bot starting ({mode}); press Ctrl+C to stop.")
         try:
-            asyncio.run(serve(runtime, host=host, port=port))
+            health = ProcessHealth(built.uow)
+            health.watch(NAME, slack_probe(runtime.link))
+            asyncio.run(serve(runtime, host=host, port=port, health=health))
         except KeyboardInterrupt:
             console.print("Stopped.")
 
@@ -62,10 +93,12 @@ def serve_discord(
     ),
 ) -> None:
     """Run the Discord bot (needs DISCORD_TOKEN). Slash commands are synced when it starts: to the
-    servers in DISCORD_GUILD_IDS at once, else globally (Discord may take up to an hour to show them)."""
+    servers in DISCORD_GUILD_IDS at once, else globally (Discord may take up to an hour to show them).
+    GET /healthz on TRENDS_HEALTH_PORT reports the database and the gateway connection."""
     import asyncio
 
     from adapters.discord.client import create_bot, serve, sync_only
+    from adapters.discord.health import NAME, discord_probe
 
     with container() as built:
         try:
@@ -81,6 +114,6 @@ def serve_discord(
             return
         console.print("Discord bot starting; press Ctrl+C to stop.")
         try:
-            asyncio.run(serve(bot, token))
+            asyncio.run(_with_health(serve(bot, token), built, NAME, discord_probe(bot)))
         except KeyboardInterrupt:
             console.print("Stopped.")

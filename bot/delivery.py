@@ -166,7 +166,7 @@ class DeliveryEngine:
         self._leases = leases or LeaseStore(session_factory)
         self._holder = holder or make_holder_id()
         self._calls = itertools.count(1)
-        self._lease_seconds = lease_seconds
+        self.lease_seconds = lease_seconds
 
     async def _db(self, work: Callable[[UnitOfWork], T]) -> T:
         def run() -> T:
@@ -249,7 +249,7 @@ class DeliveryEngine:
         return DeliveryReport(month=digest.month, outcomes=tuple(outcomes))
 
     async def _hold(self, lease: str, holder: str) -> bool:
-        expires = await asyncio.to_thread(self._leases.try_acquire, lease, holder, self._lease_seconds)
+        expires = await asyncio.to_thread(self._leases.try_acquire, lease, holder, self.lease_seconds)
         return expires is not None
 
     async def deliver_to(

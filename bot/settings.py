@@ -192,6 +192,11 @@ class Settings(BaseSettings):
     # How long an install link (its OAuth state) stays valid: TRENDS_SLACK_OAUTH_STATE_SECONDS.
     slack_oauth_state_seconds: int = Field(default=600, ge=60, le=3600)
 
+    # `GET /healthz` of `trends run` and `trends serve discord` (bot/health.py): database, scheduler and
+    # adapters, 200 or 503. Port 0 turns it off. (Slack HTTP mode also answers it on its own port.)
+    health_host: str = "0.0.0.0"  # noqa: S104 - container probes come from outside the container
+    health_port: int = Field(default=8080, ge=0, le=65535)
+
     # Discord adapter (adapters/discord): guilds to sync the slash commands to at once (comma-separated
     # ids; empty = global commands, which take up to an hour to appear), and an optional REST base URL
     # (e.g. a local fake or proxy; default https://discord.com/api/v10).
@@ -200,6 +205,10 @@ class Settings(BaseSettings):
     )
     discord_api_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DISCORD_API_URL", "discord_api_url")
+    )
+    # The gateway websocket (default wss://gateway.discord.gg/), e.g. a local fake or proxy.
+    discord_gateway_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_GATEWAY_URL", "discord_gateway_url")
     )
 
     # Scheduler (`trends run`, bot/scheduler): cron expressions of 5 fields (minute hour day month
@@ -213,6 +222,9 @@ class Settings(BaseSettings):
     misfire_grace_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
     # Only one replica runs scheduled jobs: the holder of a lease renewed every third of this.
     leader_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    # A thread being posted is leased to one process, renewed before each message (bot/delivery.py);
+    # after a crash the next run resumes it once this has run out. Longer than a rate-limit wait.
+    delivery_lease_seconds: float = Field(default=120.0, ge=1.0, le=3600.0)
     log_format: Literal["text", "json"] = "text"
 
     # Secrets: environment only (see SECRET_FIELDS)
@@ -340,6 +352,15 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an http:// or https:// URL, e.g. https://discord.com/api/v10")
         return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_discord_gateway_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError("must be a ws:// or wss:// URL, e.g. wss://gateway.discord.gg/")
+        return value
 
     @field_validator("harvest_cron", "digest_cron")
     @classmethod

@@ -43,11 +43,15 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "DISCORD_TOKEN",
         "DISCORD_GUILD_IDS",
         "DISCORD_API_URL",
+        "DISCORD_GATEWAY_URL",
         "SEMANTIC_SCHOLAR_API_KEY",
         "GITHUB_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRENDS_CONFIG", str(tmp_path / "absent-trends.toml"))
+    # A `/healthz` a test starts listens on loopback only, and only on a port the test chooses.
+    monkeypatch.setenv("TRENDS_HEALTH_HOST", "127.0.0.1")
+    monkeypatch.setenv("TRENDS_HEALTH_PORT", "0")
 
 
 def postgres_admin_url() -> str | None:

@@ -4,6 +4,7 @@ delivery across crashes at every step."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
@@ -309,3 +310,37 @@ async def test_find_posted_matches_the_exact_marker_only(
     assert footer_has_marker("October 2026 · ref trends-delivery-1-10", "trends-delivery-1-10")
     assert not footer_has_marker("October 2026 · ref trends-delivery-1-10", "trends-delivery-1-1")
     assert len(nonce_for("trends-delivery-123456789-12")) <= 25
+
+
+async def test_a_delivery_started_before_the_login_waits_for_it(
+    api: FakeDiscord, session_factory: sessionmaker[Session]
+) -> None:
+    # `trends run` starts its scheduler alongside the adapters: a resumed delivery can reach the
+    # poster while discord.py is still logging in (it then raised AttributeError and the channel's
+    # delivery failed until the next restart).
+    view = _setup(session_factory, TEXT_CHANNEL_ID, "text")
+    bot = discord.Client(intents=bot_intents())
+    try:
+        delivering = asyncio.create_task(
+            _engine(session_factory).deliver(view, {"discord": DiscordPoster(bot)})
+        )
+        await asyncio.sleep(0.3)
+        assert not delivering.done()
+        assert api.calls_to("POST", r"/channels/\d+/messages") == []
+        await bot.login(TOKEN)
+        report = await asyncio.wait_for(delivering, 20)
+    finally:
+        await bot.close()
+    assert [o.status for o in report.outcomes] == ["done"]
+    _assert_text_thread_once(api)
+
+
+async def test_a_bot_that_never_logs_in_fails_the_delivery_resumably(
+    api: FakeDiscord, session_factory: sessionmaker[Session]
+) -> None:
+    view = _setup(session_factory, TEXT_CHANNEL_ID, "text")
+    bot = discord.Client(intents=bot_intents())
+    poster = DiscordPoster(bot, login_wait=0.2)
+    report = await _engine(session_factory).deliver(view, {"discord": poster})
+    assert [o.status for o in report.outcomes] == ["failed"]
+    assert "not logged in" in (report.outcomes[0].error or "")

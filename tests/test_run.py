@@ -119,6 +119,8 @@ def run_env(db_url: str, arxiv: FakeArxivServer, **extra: str) -> dict[str, str]
         TRENDS_DIGEST_CRON="0 8 1 1 *",
         TRENDS_LEADER_LEASE_SECONDS="2",
         TRENDS_LOG_FORMAT="json",
+        TRENDS_HEALTH_HOST="127.0.0.1",
+        TRENDS_HEALTH_PORT="0",  # off unless a test asks for it: replicas here share one host
         TRENDS_SIGNALS_SEMANTIC_SCHOLAR_ENABLED="false",
         TRENDS_SIGNALS_HUGGINGFACE_ENABLED="false",
         TRENDS_SIGNALS_GITHUB_ENABLED="false",

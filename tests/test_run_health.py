@@ -1,4 +1,4 @@
-"""`GET /healthz` as `trends run` serves it: the Slack web app with `adapters.run.Health`, over real HTTP.
+"""`GET /healthz` as the Slack web app serves it with `bot.health.ProcessHealth`, over real HTTP.
 
 Leadership comes from real `LeaderElector`s on the test database; the unreachable database is a
 PostgreSQL URL whose port nobody listens on (connection refused at once).
@@ -16,7 +16,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.run import Health
 from adapters.slack.app import HealthCheck, build_web_app, create_runtime
 from adapters.slack.poster import SlackPoster
 from bot.bootstrap import Container, build
@@ -24,6 +23,7 @@ from bot.chat.service import ChatService
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import HarvestRun
 from bot.feedback import FeedbackService
+from bot.health import ProcessHealth
 from bot.leases import LeaseStore
 from bot.scheduler.leases import LeaderElector
 from bot.settings import load_settings
@@ -115,7 +115,7 @@ async def test_the_leader_reports_itself_and_the_last_harvest(
     leader = elector(container, "replica-a")
     await leader.step()
     add_harvest(container, "done")
-    health = Health(container)
+    health = ProcessHealth(container.uow)
     health.follow(leader.holder, leader.is_leader)
     async with healthz(container, health, with_events=with_events) as (status, body, _):
         assert status == 200
@@ -142,7 +142,7 @@ async def test_a_standby_replica_names_the_leader_and_a_failed_harvest(
     standby = elector(container, "replica-b")
     await standby.step()
     add_harvest(container, "failed")
-    health = Health(container)
+    health = ProcessHealth(container.uow)
     health.follow(standby.holder, standby.is_leader)
     async with healthz(container, health) as (status, body, _):
         assert status == 200  # the database answers: this replica can serve commands
@@ -153,14 +153,15 @@ async def test_a_standby_replica_names_the_leader_and_a_failed_harvest(
 
 
 async def test_before_any_leader_or_harvest(slack_env: None, container: Container) -> None:
-    async with healthz(container, Health(container)) as (status, body, _):
+    async with healthz(container, ProcessHealth(container.uow)) as (status, body, _):
         assert status == 200
         assert body == {
             "status": "ok",
             "database": "ok",
-            "scheduler": "standby",
+            "scheduler": "absent",
             "leader": None,
             "last_harvest": None,
+            "adapters": {},
         }
 
 
@@ -177,9 +178,15 @@ async def test_an_unreachable_database_answers_503_without_details(
     engine = make_engine(url)
     unreachable = Container(sqlite_container.settings, engine, make_session_factory(engine))
     try:
-        async with healthz(sqlite_container, Health(unreachable)) as (status, body, text):
+        async with healthz(sqlite_container, ProcessHealth(unreachable.uow)) as (status, body, text):
             assert status == 503
-            assert body == {"status": "unavailable", "database": "unreachable", "scheduler": "standby"}
+            assert body == {
+                "status": "unavailable",
+                "database": "unreachable",
+                "scheduler": "absent",
+                "adapters": {},
+                "problems": ["the database did not answer"],
+            }
             assert DB_PASSWORD not in text
             assert "127.0.0.1" not in text
     finally:

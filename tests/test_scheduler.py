@@ -18,6 +18,7 @@ from bot.db.models import DeliveredMessage, Delivery, Digest, HarvestRun, Paper
 from bot.delivery import DeliveryEngine, Pacer
 from bot.digest.views import DigestView
 from bot.errors import ConfigError
+from bot.leases import LeaseStore
 from bot.months import Month
 from bot.scheduler import context as app_context
 from bot.scheduler import jobs
@@ -257,6 +258,39 @@ async def test_restart_mid_thread_resumes_without_duplicates(db_url: str, arxiv:
         assert_one_thread_per_channel(platform, ["C1"], picks)
         with context.container.uow() as uow:
             assert due_catch_ups(uow.session, context.container.settings, NOV_1) == []
+    finally:
+        context.container.close()
+
+
+async def test_a_thread_left_leased_by_a_killed_run_is_finished_once_the_lease_lapses(
+    db_url: str, arxiv: FakeArxivServer
+) -> None:
+    # A SIGKILL, unlike the `Crash` above, runs no `finally`: the dead run's delivery lease stays
+    # until it expires. The restart's catch-up used to find the channel "busy", report it as being
+    # posted elsewhere and leave the thread unfinished until the next restart or month.
+    clock = Clock(NOV_1)
+    platform = FakePlatform(crash_after_call=2)
+    context = make_context(db_url, arxiv, clock, platform)
+    context.delivery_engine = DeliveryEngine(
+        context.container.session_factory, pacer=Pacer(interval=0, sleep=_no_sleep), lease_seconds=1.0
+    )
+    try:
+        await _harvested_october(context, clock)
+        subscribe(context.container, "C1")
+        with pytest.raises(Crash):
+            await jobs.run_digest(context)
+        platform.crash_after_call = None
+        with context.container.uow() as uow:
+            subscription_id = uow.session.scalar(select(Delivery.subscription_id))
+        leases = LeaseStore(context.container.session_factory)
+        assert leases.try_acquire(f"delivery:2026-10:{subscription_id}", "killed-host:1:dead/1", 1.0)
+        outcome = await jobs.run_digest(context)
+        assert outcome.report is not None
+        assert [o.status for o in outcome.report.outcomes] == ["done"]
+        with context.container.uow() as uow:
+            picks = sum(e.section == "pick" for e in uow.session.scalars(select(Digest)).one().entries)
+            assert uow.session.scalar(select(Delivery.status)) == "done"
+        assert_one_thread_per_channel(platform, ["C1"], picks)
     finally:
         context.container.close()
 

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 
 import aiohttp
 import discord
+import discord.gateway
+import yarl
 from discord import app_commands
 
 from bot.bootstrap import Container
@@ -224,6 +226,8 @@ def create_bot(container: Container, *, chat: ChatService | None = None) -> Tren
         )
     if settings.discord_api_url:
         discord.http.Route.BASE = settings.discord_api_url
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
     return TrendsBot(container, chat=chat)
 
 

@@ -9,14 +9,17 @@ the same marker is sent again within its nonce window.
 
 Rate limits are discord.py's (it waits on 429s and the bucket headers; a wait longer than the
 client's `max_ratelimit_timeout` becomes an error); the engine adds its own ~1 message/s pacing.
-Every platform failure leaves here as `DeliveryError`, with a message that names the channel and the
-likely fix and never the token.
+A delivery that starts before the client has logged in (the scheduler of `trends run` starts with the
+adapters) waits for the login, up to `LOGIN_WAIT_SECONDS`. Every platform failure leaves here as
+`DeliveryError`, with a message that names the channel and the likely fix and never the token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 NONCE_LIMIT = 25  # Discord's maximum nonce length
 HISTORY_LIMIT = 300  # messages scanned per channel or thread when looking for a marker
+LOGIN_WAIT_SECONDS = 60.0  # a delivery that starts while the bot logs in waits this long for it
+LOGIN_POLL_SECONDS = 0.05
 FORUM_POSTS_SCANNED = 25  # newest forum posts by the bot checked for a parent marker
 THREAD_ALREADY_CREATED = 160004  # Discord's JSON error code
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -53,9 +58,16 @@ class DiscordPoster:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, *, history_limit: int = HISTORY_LIMIT) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        history_limit: int = HISTORY_LIMIT,
+        login_wait: float = LOGIN_WAIT_SECONDS,
+    ) -> None:
         self._client = client
         self._history_limit = history_limit
+        self._login_wait = login_wait
         self._channels: dict[int, discord.abc.GuildChannel | discord.Thread] = {}
 
     # ------------------------------------------------------------------ ThreadPoster
@@ -174,6 +186,7 @@ class DiscordPoster:
     async def _translated(self, channel: ChannelRef) -> AsyncIterator[None]:
         """Discord and network failures as `DeliveryError` (the engine records them and can resume)."""
         where = f"Discord channel {channel.channel_id}"
+        await self._wait_for_login(where)
         try:
             yield
         except DeliveryError:
@@ -203,6 +216,15 @@ class DiscordPoster:
             ) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"{where}: could not reach Discord ({type(exc).__name__}).") from None
+
+    async def _wait_for_login(self, where: str) -> None:
+        """`trends run` starts the scheduler while the bot logs in; a resumed delivery can reach here
+        first, and discord.py cannot send before its login (it raises AttributeError)."""
+        deadline = time.monotonic() + self._login_wait
+        while self._client.user is None:
+            if self._client.is_closed() or time.monotonic() > deadline:
+                raise DeliveryError(f"{where}: the bot is not logged in to Discord; publish again to resume.")
+            await asyncio.sleep(LOGIN_POLL_SECONDS)
 
     def _clean(self, message: str) -> str:
         """Never let the bot token into a message that is stored or shown."""

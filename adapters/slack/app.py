@@ -45,6 +45,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.health_http import HEALTH_PATH, HealthCheck, health_handler
 from adapters.slack.admins import SlackAdmins
 from adapters.slack.blocks import (
     ACTION_APPROVE,
@@ -60,6 +61,7 @@ from adapters.slack.blocks import (
     text_message,
     trend_message,
 )
+from adapters.slack.health import SlackLink
 from adapters.slack.poster import SlackPoster, slack_error_code
 from adapters.slack.workspaces import (
     InstalledWorkspaces,
@@ -84,15 +86,11 @@ log = logging.getLogger(__name__)
 
 SLASH_COMMAND = "/trends"
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 CORE_CONCURRENCY = 4
 APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a minute."
 SLOW_COMMAND_ACK = "Working on it… I'll answer here when it is done."
 STALE_APPROVAL = "That button is not valid any more. An admin can publish with `/trends publish YYYY-MM`."
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
-
-# What `GET /healthz` reports: (healthy, JSON body); unhealthy answers 503.
-HealthCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
 class ChatHandler(Protocol):
@@ -440,20 +438,6 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """`GET /healthz` answered by `check`: 200 when healthy, 503 otherwise (also if the check fails)."""
-
-    async def handle(request: web.Request) -> web.Response:
-        try:
-            healthy, body = await check()
-        except Exception:  # a probe must get an answer, and never a traceback
-            log.exception("health check failed")
-            healthy, body = False, {"status": "unavailable"}
-        return web.json_response(body, status=200 if healthy else 503)
-
-    return handle
-
-
 def build_web_app(
     app: AsyncApp, *, with_events: bool = True, health: HealthCheck | None = None
 ) -> web.Application:
@@ -474,6 +458,7 @@ class SlackRuntime:
     poster: SlackPoster
     responses: ResponseUrls
     clients: WorkspaceClients  # each workspace's client: what posts, answers and previews use
+    link: SlackLink = field(default_factory=SlackLink)  # what `serve` opened (for the health check)
 
 
 def create_runtime(
@@ -531,8 +516,10 @@ async def serve(
 
             handler = AsyncSocketModeHandler(runtime.app, runtime.settings.slack_app_token.get_secret_value())
             await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
+            runtime.link.socket_client, runtime.link.mode = handler.client, "socket-mode"
             log.info("slack app connected over Socket Mode; /healthz on port %s", port)
         else:
+            runtime.link.mode = "http"
             log.info("slack app listening on %s:%s%s", host, port, EVENTS_PATH)
             flow = runtime.app.oauth_flow
             if flow is not None:
@@ -543,6 +530,7 @@ async def serve(
                 )
         await asyncio.Event().wait()
     finally:
+        runtime.link.mode, runtime.link.socket_client = "stopped", None
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         await runtime.responses.close()

@@ -77,12 +77,12 @@ class ChatService:
         self.archive = ArchiveService(container, container.settings)
         self.subscriptions = SubscriptionService(container.session_factory)
         self.audiences = AudienceService(container.uow, container.settings)
-        self.publisher = PublishService(
-            self.digests,
-            DeliveryEngine(
-                container.session_factory, allowed_workspaces=container.settings.allowed_workspaces
-            ),
+        engine = DeliveryEngine(
+            container.session_factory,
+            allowed_workspaces=container.settings.allowed_workspaces,
+            lease_seconds=container.settings.delivery_lease_seconds,
         )
+        self.publisher = PublishService(self.digests, engine)
 
     def is_admin(self, inv: Invocation) -> bool:
         """May see the admin commands (what they may change is decided per audience on each call)."""

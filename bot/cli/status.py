@@ -1,7 +1,8 @@
 """`trends status`: is the bot doing its job? Last harvest, next runs, leader, last digest.
 
-`--check` is for container health checks: exit 0 when the database answers, its schema is current
-and some replica holds the scheduler lease; exit 1 (with the reason) otherwise.
+`--check` is for container health checks, the same decision as `GET /healthz` (`bot.health`): exit 0
+when the database answers and some replica holds the scheduler lease; exit 1 (with the reasons)
+otherwise.
 """
 
 from __future__ import annotations
@@ -102,13 +103,17 @@ def status(
     ] = False,
 ) -> None:
     """Show the last harvest, the next run of each scheduled job, the leader and the last digest."""
+    if check:
+        from bot.health import check_deployment
+
+        with container() as c:
+            health = check_deployment(c.uow())
+        if not health.healthy:
+            fail("unhealthy: " + "; ".join(health.problems))
+        console.print("ok")
+        return
     from bot.scheduler.status import collect_status
 
     with container() as c:
         report = collect_status(c.uow())
-    if check:
-        if not report.leader_alive:
-            fail("unhealthy: no replica holds the scheduler lease (is `trends run` running?)")
-        console.print("ok")
-        return
     render(report)

@@ -55,6 +55,7 @@ class AppContext:
             self.delivery_engine = DeliveryEngine(
                 self.container.session_factory,
                 allowed_workspaces=self.container.settings.allowed_workspaces,
+                lease_seconds=self.container.settings.delivery_lease_seconds,
             )
         return self.delivery_engine
 

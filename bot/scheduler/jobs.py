@@ -13,7 +13,9 @@ Every job is safe to run twice or late (a misfire, a restart, a new leader catch
   through the exactly-once delivery engine (publishing twice posts nothing new), or, with
   `approval = true`, sends the draft to the approval channel once and waits for an admin. It does
   so for every audience (`run_digests`), one after the other; the month's papers are read once and
-  shared by the audiences' rankings. One audience failing does not stop the others.
+  shared by the audiences' rankings. One audience failing does not stop the others. A channel
+  leased by another process ("busy": a live publish, or a run that crashed mid-thread) is resumed
+  once that lease is free, so a restart after a crash finishes the thread.
 """
 
 from __future__ import annotations
@@ -296,8 +298,42 @@ async def run_digest(
         month, context.posters, include_new_subscribers=state.status != "published", audience=audience
     )
     _log_report(report, time.monotonic() - started)
+    report = await _resume_busy(context, publisher, month, report, audience)
     action = "published" if state.status != "published" else "resumed"
     return DigestOutcome(str(month), action if report.ok else "failed", report, audience=audience)
+
+
+async def _resume_busy(
+    context: AppContext, publisher: PublishService, month: Month, report: DeliveryReport, audience: str | None
+) -> DeliveryReport:
+    """Resume the channels another process was posting ("busy") once it is done or its lease ran out.
+
+    The holder is alive (a replica's `/trends publish`: it finishes, and the resume finds the channel
+    done) or it crashed mid-thread, and then nothing else would finish that thread until the next
+    restart or the next month: its lease lapses within `delivery_lease_seconds` and we take over.
+    """
+    poll = max(0.5, context.engine().lease_seconds / 4)
+    while any(o.status == "busy" for o in report.outcomes):
+        log.info("digest delivery busy elsewhere: resuming when it is free", extra={"month": str(month)})
+        if not await _pause(context, poll):
+            break
+        started = time.monotonic()
+        report = await publisher.publish(
+            month, context.posters, include_new_subscribers=False, audience=audience
+        )
+        _log_report(report, time.monotonic() - started)
+    return report
+
+
+async def _pause(context: AppContext, seconds: float) -> bool:
+    """Sleep `seconds`; False as soon as the process is stopping."""
+    deadline = time.monotonic() + seconds
+    while not context.stopping.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        await asyncio.sleep(min(0.25, left))
+    return False
 
 
 async def _request_approval(context: AppContext, month: str, view: DigestView) -> DigestOutcome:

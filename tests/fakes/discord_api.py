@@ -12,10 +12,19 @@ answered with `{"interaction": …, "resource": {"type": N}}`; a 429 carries `Vi
 It also keeps Discord's behaviours the adapter relies on: a thread started from a message has the
 message's id; a forum post's starter message has the thread's id; `enforce_nonce` returns the earlier
 message for a nonce seen again instead of creating a second one.
+
+A minimal gateway is served too (`ws://…/gateway`: `running()` points discord.py's default gateway at
+it; a child process gets it as DISCORD_GATEWAY_URL): HELLO, READY after
+IDENTIFY (no guilds, so discord.py reports ready after its `guild_ready_timeout`), heartbeat ACKs.
+Enough for a real `bot.start()` to become ready; no events are pushed.
+
+`delay` (seconds) holds every REST answer back after the work is done, so that a test can kill the
+client while a post is in flight: the message exists, the client never heard of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import json
@@ -27,8 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import discord.gateway
 import discord.http
-from aiohttp import web
+import yarl
+from aiohttp import WSMsgType, web
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "discord"
 DISCORD_EPOCH_MS = 1420070400000
@@ -92,6 +103,9 @@ class FakeDiscord:
         self._nonces: dict[tuple[str, str], JsonDict] = {}
         self._counter = itertools.count(1)
         self.base_url = ""
+        self.gateway_url = ""
+        self.delay = 0.0
+        self.identified = 0  # IDENTIFY payloads the gateway received
         self.add_channel(load("channel_text"))
         self.add_channel(load("channel_forum"))
 
@@ -203,21 +217,53 @@ class FakeDiscord:
         fake = cls()
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", fake._handle)
-        runner = web.AppRunner(app, access_log=None)
+        app.router.add_get("/gateway", fake._gateway_socket)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
         fake.base_url = f"http://127.0.0.1:{port}{API_PREFIX}"
-        previous = discord.http.Route.BASE
+        fake.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+        previous = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
         discord.http.Route.BASE = fake.base_url
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
         try:
             yield fake
         finally:
-            discord.http.Route.BASE = previous
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = previous
             await runner.cleanup()
 
+    async def _gateway_socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            op = json.loads(message.data).get("op")
+            if op == 1:  # heartbeat
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif op == 2:  # identify
+                self.identified += 1
+                ready = {
+                    "v": 10,
+                    "user": BOT_USER,
+                    "guilds": [],
+                    "session_id": f"fake-session-{self.identified}",
+                    "resume_gateway_url": self.gateway_url,
+                    "application": {"id": APP_ID, "flags": 0},
+                }
+                await ws.send_json({"op": 0, "t": "READY", "s": 1, "d": ready})
+        return ws
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        response = await self._answer(request)
+        if self.delay:  # after the work: a client killed now has posted without hearing back
+            await asyncio.sleep(self.delay)
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         path = request.path.removeprefix(API_PREFIX)
         call = Call(
             request.method, path, dict(request.query), authorization=request.headers.get("Authorization", "")
@@ -285,7 +331,8 @@ class FakeDiscord:
         return json_response(APPLICATION)
 
     async def _gateway(self, call: Call) -> web.Response:
-        return json_response({"url": "wss://gateway.discord.gg", "shards": 1, "session_start_limit": {}})
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
 
     async def _sync(self, call: Call, app: str, guild: str | None = None) -> web.Response:
         commands = []
@@ -456,7 +503,6 @@ async def settle(action: Callable[[], object], *, timeout: float = 20.0) -> None
     discord.py hands gateway events to `Client.dispatch` and app commands to the tree, both as
     background tasks; a test must wait for them before looking at the REST calls they made.
     """
-    import asyncio
 
     before = asyncio.all_tasks()
     action()

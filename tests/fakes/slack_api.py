@@ -11,6 +11,9 @@ error code. `response_url`s point at `/response/<key>` on the same server, which
 `respond()` posts. Socket Mode: `apps.connections.open` answers with `ws://…/socket`; the test pushes
 an envelope with `socket_request` and gets back the app's acknowledgement.
 
+`delay` holds every Web API answer back after the method has done its work, so that a test can kill
+the client while a post is in flight (the message exists; the client never heard of it).
+
 `signed_headers` computes the `X-Slack-Signature` v0 HMAC Slack puts on HTTP-mode requests.
 
 Installs by OAuth: `grant(team_id)` is what Slack does when a user approves the install in their
@@ -127,6 +130,7 @@ class FakeSlack:
     owners: set[str] = field(default_factory=set)
     not_member: set[str] = field(default_factory=set)  # channels the bot was not invited to
     faults: list[Fault] = field(default_factory=list)
+    delay: float = 0.0  # seconds each Web API answer is held back after the work is done
     _counts: dict[str, int] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
@@ -303,6 +307,8 @@ class FakeSlack:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         body: dict[str, Any] = handler(params)
+        if self.delay:  # after the work: a client killed now has posted without hearing back
+            await asyncio.sleep(self.delay)
         return web.json_response(body)
 
     async def _upload(self, request: web.Request) -> web.Response:
