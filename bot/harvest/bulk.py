@@ -44,7 +44,7 @@ from bot.arxiv_ids import parse_arxiv_id
 from bot.db.papers import UpsertCounts, bulk_upsert
 from bot.db.uow import UnitOfWork
 from bot.errors import NotFoundError, SourceError, TrendsError, ValidationError
-from bot.harvest.records import PaperRecord
+from bot.harvest.records import PaperRecord, UnusableRecord, clean_record
 from bot.months import Month
 from bot.signals.store import record_imported_signals
 
@@ -233,8 +233,8 @@ def _base_id(row: Mapping[str, Any]) -> tuple[str, int | None]:
     text = _required_text(row, "id")
     try:
         parsed = parse_arxiv_id(text)
-    except ValidationError:
-        raise _Skip(BAD_ID, f"`id` {text[:40]!r} is not an arXiv id") from None
+    except ValidationError as exc:
+        raise _Skip(BAD_ID, f"`id`: {exc}") from None
     return parsed.base, parsed.version
 
 
@@ -309,20 +309,29 @@ def parse_snapshot_row(row: Mapping[str, Any]) -> PaperRecord:
     version, updated_at = numbered[-1]
     if first_version < 1:
         raise _Skip(BAD_FIELD, "versions start below v1")
-    return PaperRecord(
-        arxiv_id=base,
-        version=version,
-        title=title,
-        abstract=abstract,
-        authors=_snapshot_authors(row),
-        categories=categories,
-        primary_category=categories[0],
-        submitted_at=submitted_at,
-        updated_at=max(updated_at, submitted_at),
-        comment=_optional_text(row, "comments"),
-        journal_ref=_optional_text(row, "journal-ref"),
-        doi=_optional_text(row, "doi"),
+    return _cleaned(
+        PaperRecord(
+            arxiv_id=base,
+            version=version,
+            title=title,
+            abstract=abstract,
+            authors=_snapshot_authors(row),
+            categories=categories,
+            primary_category=categories[0],
+            submitted_at=submitted_at,
+            updated_at=max(updated_at, submitted_at),
+            comment=_optional_text(row, "comments"),
+            journal_ref=_optional_text(row, "journal-ref"),
+            doi=_optional_text(row, "doi"),
+        )
     )
+
+
+def _cleaned(record: PaperRecord) -> PaperRecord:
+    try:
+        return clean_record(record)
+    except UnusableRecord as exc:
+        raise _Skip(BAD_FIELD, str(exc)) from None
 
 
 def _string_list(row: Mapping[str, Any], name: str) -> list[str]:
@@ -367,19 +376,21 @@ def parse_pool_row(row: Mapping[str, Any]) -> tuple[PaperRecord, dict[str, float
             for key, value in signals.items()
             if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         }
-    record = PaperRecord(
-        arxiv_id=base,
-        version=version or 1,
-        title=title,
-        abstract=abstract,
-        authors=authors,
-        categories=categories,
-        primary_category=primary,
-        submitted_at=submitted_at,
-        updated_at=submitted_at,
-        comment=_optional_text(row, "comment"),
-        journal_ref=_optional_text(row, "journal_ref"),
-        doi=_optional_text(row, "doi"),
+    record = _cleaned(
+        PaperRecord(
+            arxiv_id=base,
+            version=version or 1,
+            title=title,
+            abstract=abstract,
+            authors=authors,
+            categories=categories,
+            primary_category=primary,
+            submitted_at=submitted_at,
+            updated_at=submitted_at,
+            comment=_optional_text(row, "comment"),
+            journal_ref=_optional_text(row, "journal_ref"),
+            doi=_optional_text(row, "doi"),
+        )
     )
     return record, readings or None
 

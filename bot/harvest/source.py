@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,7 +26,7 @@ import requests
 
 from bot.arxiv_ids import is_valid_category, parse_arxiv_id
 from bot.errors import HarvestError, ValidationError
-from bot.harvest.records import PaperRecord
+from bot.harvest.records import PaperRecord, clean_record
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ def record_from_result(result: Any) -> PaperRecord:
     try:
         parsed = parse_arxiv_id(str(result.entry_id))
     except ValidationError as exc:
-        raise ValueError(f"unrecognised entry id {str(result.entry_id)[:80]!r}") from exc
+        raise ValueError(f"unrecognised entry id: {exc}") from exc
     published: dt.datetime = result.published
     updated: dt.datetime = result.updated
     if published.tzinfo is None or updated.tzinfo is None:
@@ -132,20 +133,45 @@ def record_from_result(result: Any) -> PaperRecord:
     primary = str(result.primary_category or (categories[0] if categories else ""))
     if not primary:
         raise ValueError(f"{parsed} has no category")
-    return PaperRecord(
-        arxiv_id=parsed.base,
-        version=parsed.version or 1,
-        title=_squash(result.title),
-        abstract=_squash(result.summary),
-        authors=tuple(name for a in result.authors if (name := _squash(a.name))),
-        categories=categories or (primary,),
-        primary_category=primary,
-        submitted_at=published.astimezone(dt.UTC),
-        updated_at=updated.astimezone(dt.UTC),
-        comment=_squash(result.comment or "") or None,
-        journal_ref=result.journal_ref or None,
-        doi=result.doi or None,
+    # Raises UnusableRecord (a ValueError) for what no engine could store.
+    return clean_record(
+        PaperRecord(
+            arxiv_id=parsed.base,
+            version=parsed.version or 1,
+            title=_squash(result.title),
+            abstract=_squash(result.summary),
+            authors=tuple(name for a in result.authors if (name := _squash(a.name))),
+            categories=categories or (primary,),
+            primary_category=primary,
+            submitted_at=published.astimezone(dt.UTC),
+            updated_at=updated.astimezone(dt.UTC),
+            comment=_squash(result.comment or "") or None,
+            journal_ref=result.journal_ref or None,
+            doi=result.doi or None,
+        )
     )
+
+
+# A numeric character reference: lxml passes one naming a surrogate through undecodable, and reading
+# that entry's text then raises for the whole page.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
+
+
+def _replace_bad_reference(match: re.Match[bytes]) -> bytes:
+    hexa, decimal = match.groups()
+    code = int(hexa, 16) if hexa else int(decimal)
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group()
+
+
+def repair_char_refs(body: bytes) -> bytes:
+    """`body` with character references to surrogates or beyond Unicode made U+FFFD references."""
+    if b"&#" not in body:
+        return body
+    repaired = _CHAR_REF.sub(_replace_bad_reference, body)
+    if repaired == body:
+        return body
+    log.warning("The arXiv response names characters that do not exist; they are read as U+FFFD")
+    return repaired
 
 
 class _TimeoutSession(requests.Session):
@@ -158,7 +184,13 @@ class _TimeoutSession(requests.Session):
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._default_timeout)
-        return super().request(*args, **kwargs)
+        response = super().request(*args, **kwargs)
+        body = response.content
+        repaired = repair_char_refs(body)
+        if repaired is not body:
+            # The client parses `content`; a repaired body lets one broken entry cost only itself.
+            response._content = repaired
+        return response
 
 
 class _BadPage(Exception):
