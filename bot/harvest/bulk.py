@@ -17,7 +17,10 @@ newest version wins, unchanged papers are not written).
 
 A line that is not JSON, lacks a field, has an unreadable id or date, or names a category arXiv does not
 have is skipped: counted by reason, its line number logged (`ImportResult.skipped_lines` keeps the
-first few of each reason). Papers outside the filters (`ImportFilter`) are counted as filtered.
+first few of each reason); so is invalid UTF-8 (a lone surrogate escape included: "not JSON"). Text
+that can be stored once cleaned is cleaned (`bot.harvest.records.clean_record`: control characters
+removed, over-long titles and abstracts cut, with a logged line). Papers outside the filters
+(`ImportFilter`) are counted as filtered.
 """
 
 from __future__ import annotations

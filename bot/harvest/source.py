@@ -7,7 +7,9 @@ keep the client's polite delay and its retries of HTTP errors and empty pages (a
 `>=4.0,<4.1` for that reason). On top it catches what the client lets through: a body that does not
 parse, a page with fewer entries than the total promises (lxml's `recover=True` turns a truncated
 document into a short page), an unreadable entry and a read timeout. Those are retried a few times;
-then a `HarvestError` names the window.
+then a `HarvestError` names the window. An entry that cannot be stored is skipped with a logged
+reason and one that can once cleaned is cleaned (`clean_record`); a character reference to a lone
+surrogate, which would make lxml fail the whole page, is read as U+FFFD (`repair_char_refs`).
 
 One `arxiv.Client` is shared per source: the 3-second delay is per client instance.
 """
