@@ -156,6 +156,20 @@ async def test_latest_shares_the_month_it_showed(api: FakeDiscord, bot: TrendsBo
     assert shared["embeds"][0]["title"] == f"Trends in AI — {MONTH}"
 
 
+async def test_a_shared_chart_is_drawn_again_with_its_png(api: FakeDiscord, bot: TrendsBot) -> None:
+    chart = api.interaction(command("chart", query="diffusion", months=6))
+    await invoke(bot, chart)
+    (private,) = api.replies_to(chart)
+    assert buttons(private)[0]["custom_id"] == "trends:share:c:6:diffusion"
+    click = click_payload(api, private)
+    await invoke(bot, click)
+    (shared,) = api.replies_to(click)
+    assert shared.get("flags", 0) & EPHEMERAL == 0
+    (call,) = api.calls_to("POST", rf"/webhooks/{APP_ID}/{click['token']}")
+    assert [name for name, _ in call.files] == ["trend.png"]
+    assert call.files[0][1].startswith(b"\x89PNG")
+
+
 async def test_a_query_too_long_for_a_button_gets_none_and_an_error_gets_none(
     api: FakeDiscord, bot: TrendsBot
 ) -> None:

@@ -144,7 +144,7 @@ def clean_record(record: PaperRecord) -> PaperRecord:
             scrubbed[field] = None
         cut = _cut(cleaned, limit)
         if cut != cleaned:
-            changes.append(f"cut the {field} from {len(cleaned):,} to {len(cut):,} characters")
+            changes.append(f"cut the {field} to {limit:,} characters")
         return cut
 
     def optional(field: str, value: str | None, limit: int) -> str | None:
@@ -166,5 +166,5 @@ def clean_record(record: PaperRecord) -> PaperRecord:
     )
     if scrubbed:
         changes.append(f"removed control characters or invalid UTF-8 from the {', '.join(scrubbed)}")
-    log.warning("arXiv paper %s stored cleaned: %s", record.arxiv_id, "; ".join(changes))
+    log.warning("arXiv paper %s stored cleaned: %s", record.arxiv_id, "; ".join(dict.fromkeys(changes)))
     return cleaned
