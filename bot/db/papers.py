@@ -271,7 +271,7 @@ def _bulk_params(record: PaperRecord, now: Any, sqlite_dialect: bool) -> tuple[A
     )
 
 
-def bulk_upsert(session: Session, records: Iterable[PaperRecord]) -> UpsertCounts:
+def bulk_upsert(session: Session, records: Iterable[PaperRecord], *, cleaned: bool = False) -> UpsertCounts:
     """`upsert_many` for thousands of papers at a time: same rules, a fraction of the cost.
 
     Stored versions are looked up in chunks, papers that cannot win are dropped (as in `upsert_many`),
@@ -279,8 +279,11 @@ def bulk_upsert(session: Session, records: Iterable[PaperRecord]) -> UpsertCount
     the driver, without per-row ORM type processing. The statement keeps the newer-version guard, so a
     concurrent writer's newer row is never overwritten; counts assume no such writer (a paper that a
     concurrent harvest made newer in the meantime counts as updated).
+
+    `cleaned=True` says every record already came out of `clean_record` (the bulk importer's do):
+    checking them again would cost a tenth of an import's time for nothing.
     """
-    unique = newest_per_paper(storable(records))
+    unique = newest_per_paper(records if cleaned else storable(records))
     if not unique:
         return UpsertCounts()
     dialect = session.get_bind().dialect.name

@@ -525,7 +525,8 @@ class BulkImporter:
         first, last = batch[0].line, batch[-1].line
         try:
             with self._uow() as uow:
-                counts = bulk_upsert(uow.session, [item.record for item in batch])
+                # Every record came out of clean_record as it was parsed.
+                counts = bulk_upsert(uow.session, [item.record for item in batch], cleaned=True)
                 stored_signals = 0
                 signals = {item.record.arxiv_id: item.signals for item in batch if item.signals}
                 if signals:
