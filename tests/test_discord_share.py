@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from adapters.discord.client import TrendsBot
+from adapters.discord.render import message_link
 from adapters.discord.share import CUSTOM_ID_LIMIT, command_of, share_custom_id
+from bot.archive.views import ThreadRef
 from bot.bootstrap import Container, build
 from bot.chat import commands as c
 from bot.db.uow import UnitOfWork
@@ -294,3 +297,13 @@ def test_what_cannot_be_shared_by_button() -> None:
     assert share_custom_id(c.Help()) is None
     assert command_of("s", "one:diffusion") is None
     assert command_of("c", "12:  ") is None
+
+
+def test_message_links_name_the_papers_message_else_the_thread_else_the_parent() -> None:
+    ref = ThreadRef("discord", "1", "2", "3", thread_id="3", paper_message_id="4")
+    assert message_link(ref) == "https://discord.com/channels/1/3/4"  # a message inside the thread
+    assert message_link(replace(ref, paper_message_id=None)) == "https://discord.com/channels/1/3"
+    assert (
+        message_link(replace(ref, thread_id=None, paper_message_id=None))
+        == "https://discord.com/channels/1/2/3"
+    )
