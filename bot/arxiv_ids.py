@@ -16,6 +16,9 @@ _NEW_ID = re.compile(r"(?P<base>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?")
 _OLD_ID = re.compile(r"(?P<base>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?")
 _ABS_PREFIX = re.compile(r"^(?:https?://(?:export\.)?arxiv\.org/(?:abs|pdf)/|arxiv:)", re.IGNORECASE)
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
+# The widths of `papers.arxiv_id` and `papers.primary_category`: longer ones cannot be stored.
+MAX_ID_CHARS = 32
+MAX_CATEGORY_CHARS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,9 @@ def parse_arxiv_id(text: str) -> ArxivId:
     for pattern in (_NEW_ID, _OLD_ID):
         match = pattern.fullmatch(cleaned)
         if match:
+            if len(match.group("base")) > MAX_ID_CHARS:
+                # The old scheme allows any archive name; none is this long, and it could not be stored.
+                raise ValidationError(f"{text[:60]!r} is too long for an arXiv id")
             version = match.group("version")
             return ArxivId(match.group("base"), int(version) if version else None)
     raise ValidationError(f"{text[:60]!r} is not an arXiv id (expected e.g. 2410.01234 or cs/0501001)")
@@ -40,7 +46,7 @@ def parse_arxiv_id(text: str) -> ArxivId:
 
 def is_valid_category(text: str) -> bool:
     """True for names shaped like arXiv categories (`cs.LG`, `stat.ML`, `hep-th`)."""
-    return bool(_CATEGORY.fullmatch(text)) and len(text) <= 32
+    return bool(_CATEGORY.fullmatch(text)) and len(text) <= MAX_CATEGORY_CHARS
 
 
 def abs_url(base_id: str) -> str:

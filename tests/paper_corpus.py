@@ -10,6 +10,11 @@ hold nothing borrowed. The same arguments always give the same records.
   LaTeX and HTML in titles and abstracts, names in many scripts, a 10,000-character abstract, a
   1,200-character title, a 3,000-character "word", cross-lists, three versions of one paper,
   old-style ids (`hep-th/9901001`, `math.GT/0309136`), an empty author list and 201 authors.
+  All of them are valid and must be stored whole.
+- `storage_hostile_papers()`: the shapes no table can hold as they are, which must be cleaned or
+  skipped (with a logged reason) and never break the rest of a page: an id and a category longer
+  than their 32-character columns, a 10,000-character title, control characters (NUL included) and
+  lone surrogates (invalid UTF-8 once the fake arXiv sends them raw).
 - `search_corpus()`: a few hundred papers built for full-text search: word families that stem alike
   ("learning", "learned", "learns"), phrases against the same words scattered, words that are
   prefixes of others, diacritics, hyphenated words, numbers and scripts other than Latin, with many
@@ -42,6 +47,10 @@ DEFAULT_DAYS = 31
 LONG_ABSTRACT_CHARS = 10_000
 LONG_TITLE_CHARS = 1_200
 LONG_WORD_CHARS = 3_000
+HUGE_TITLE_CHARS = 10_000
+# Longer than the 32-character columns `papers.arxiv_id` and `papers.primary_category`.
+LONG_OLD_STYLE_ID = "computational-linguistics-and-more/0501001"
+LONG_CATEGORY = "cs.machine-learning-and-everything-else"
 
 # -- vocabulary --------------------------------------------------------------------------------------
 
@@ -466,6 +475,70 @@ def hostile_papers(
         "rtl_and_marks": (rtl_and_marks,),
         "versions": versions,
         "old_style": (old_hep, old_math),
+    }
+
+
+def storage_hostile_papers(first: dt.datetime = DEFAULT_FIRST) -> dict[str, PaperRecord]:
+    """One record per shape that breaks storage as it is, by name; ids `<yymm>.8xxxx` of `first`'s
+    month (except `long_id`). Every record is listed in cs.LG, so a cs.LG harvest meets them all.
+
+    - `long_id`: an old-style id whose archive name makes it 42 characters: skipped.
+    - `long_category`: a 39-character primary category: dropped, cs.LG becomes the primary.
+    - `huge_title`: a 10,000-character title: cut.
+    - `control_chars`: C0 and C1 controls, DEL and NUL in the title, abstract, an author and the
+      comment: removed.
+    - `lone_surrogates`: \\ud800 in the title, \\udcff (the raw byte 0xFF on a raw feed) in the abstract:
+      made U+FFFD on a feed; a JSON line carrying one is skipped as not JSON.
+    """
+    prefix = f"{first:%y%m}"
+
+    def paper(number: int, title: str, abstract: str, **changes: Any) -> PaperRecord:
+        submitted = first + dt.timedelta(days=number % 27, hours=number % 23, minutes=number % 59)
+        fields: dict[str, Any] = {
+            "arxiv_id": f"{prefix}.{80000 + number:05d}",
+            "version": 1,
+            "title": title,
+            "abstract": abstract,
+            "authors": ("Ada Abara", "Søren Szabó"),
+            "categories": ("cs.LG",),
+            "primary_category": "cs.LG",
+            "submitted_at": submitted,
+            "updated_at": submitted,
+        }
+        fields.update(changes)
+        return PaperRecord(**fields)
+
+    words = "ten thousand characters of title about sparse experts and quantized inference"
+    huge = (words + " ") * (HUGE_TITLE_CHARS // (len(words) + 1) + 1)
+    return {
+        "long_id": paper(
+            1,
+            "An identifier wider than its column",
+            "The archive name of this old-style id is longer than any arXiv has.",
+            arxiv_id=LONG_OLD_STYLE_ID,
+        ),
+        "long_category": paper(
+            2,
+            "A category wider than its column",
+            "The primary category has 39 characters; the paper is cross-listed in cs.LG.",
+            categories=(LONG_CATEGORY, "cs.LG"),
+            primary_category=LONG_CATEGORY,
+        ),
+        "huge_title": paper(
+            3, huge[:HUGE_TITLE_CHARS], "A short abstract under a title of ten thousand characters."
+        ),
+        "control_chars": paper(
+            4,
+            "Control\x01 characters\x07 in a \x1b[31mtitle\x7f with\x85 C1",
+            "An abstract with a NUL\x00 byte, a bell\x07 and an escape\x1b sequence.",
+            authors=("Ada\x00 Abara", "Søren\x08 Szabó"),
+            comment="9 pages\x0c, 2 figures\x01",
+        ),
+        "lone_surrogates": paper(
+            5,
+            "Lone \ud800 surrogates in a title",
+            "An abstract with the byte \udcff that is not UTF-8.",
+        ),
     }
 
 

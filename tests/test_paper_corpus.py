@@ -14,8 +14,9 @@ from lxml import etree
 from bot.arxiv_ids import is_valid_category, parse_arxiv_id
 from bot.db.papers import newest_per_paper
 from bot.ranking.evaluation import load_pool
-from tests.fakes.arxiv_atom import render_feed
+from tests.fakes.arxiv_atom import encode_feed, render_feed
 from tests.paper_corpus import (
+    HUGE_TITLE_CHARS,
     LONG_ABSTRACT_CHARS,
     LONG_TITLE_CHARS,
     SEARCH_ABSTRACT_TOKENS,
@@ -27,6 +28,7 @@ from tests.paper_corpus import (
     pool_rows,
     search_corpus,
     snapshot_rows,
+    storage_hostile_papers,
     write_pool,
 )
 
@@ -91,6 +93,33 @@ def test_hostile_papers_have_every_breaking_shape() -> None:
     assert newest_per_paper(versions) == [versions[-1]]
     assert {p.arxiv_id for p in shapes["old_style"]} == {"hep-th/9901001", "math.GT/0309136"}
     assert all(parse_arxiv_id(p.arxiv_id).base == p.arxiv_id for p in shapes["old_style"])
+
+
+def test_storage_hostile_papers_break_every_storage_rule() -> None:
+    shapes = storage_hostile_papers()
+    assert storage_hostile_papers() == shapes
+    assert len(shapes["long_id"].arxiv_id) > 32
+    assert len(shapes["long_category"].primary_category) > 32
+    assert len(shapes["huge_title"].title) == HUGE_TITLE_CHARS
+    control = shapes["control_chars"]
+    assert "\x00" in control.abstract
+    assert "\x01" in control.title
+    assert any("\x00" in name for name in control.authors)
+    surrogates = shapes["lone_surrogates"]
+    assert "\ud800" in surrogates.title
+    assert "\udcff" in surrogates.abstract
+    assert all("cs.LG" in record.categories for record in shapes.values())
+
+
+def test_a_raw_feed_sends_what_a_broken_upstream_would() -> None:
+    shapes = storage_hostile_papers()
+    records = [shapes["control_chars"], shapes["lone_surrogates"]]
+    clean = encode_feed(render_feed(records, total=2, start=0, items_per_page=10))
+    etree.fromstring(clean)  # by default nothing XML forbids gets out
+    raw = encode_feed(render_feed(records, total=2, start=0, items_per_page=10, raw=True))
+    assert b"Control&#x1; characters&#x7;" in raw
+    assert b"Lone &#xD800; surrogates" in raw
+    assert b"the byte \xff that" in raw  # \udcff stands for the raw byte 0xFF: invalid UTF-8
 
 
 def test_search_corpus_has_fixed_lengths_and_real_ties() -> None:

@@ -28,7 +28,13 @@ from adapters.slack.app import (
     build_web_client,
     create_runtime,
 )
-from adapters.slack.blocks import ACTION_CHART, ACTION_SEARCH_MORE, BLOCKS_CHAR_BUDGET, blocks_size
+from adapters.slack.blocks import (
+    ACTION_CHART,
+    ACTION_SEARCH_MORE,
+    ACTION_SHARE,
+    BLOCKS_CHAR_BUDGET,
+    blocks_size,
+)
 from adapters.slack.poster import METADATA_EVENT_TYPE, SlackPoster
 from bot.bootstrap import Container, build
 from bot.chat.commands import Command
@@ -240,7 +246,7 @@ async def test_search_renders_top_five_with_more_and_chart_buttons(harness_any_d
     assert all("Ada Lovelace" in s["text"]["text"] for s in sections)
     actions = next(b for b in response["blocks"] if b["type"] == "actions")
     ids = [e["action_id"] for e in actions["elements"]]
-    assert ids == [ACTION_SEARCH_MORE, ACTION_CHART]
+    assert ids == [ACTION_SEARCH_MORE, ACTION_CHART, ACTION_SHARE]
     more = actions["elements"][0]["value"]
     assert json.loads(more) == {"q": "diffusion", "p": 2}
 
@@ -250,7 +256,8 @@ async def test_search_renders_top_five_with_more_and_chart_buttons(harness_any_d
     sections = [b for b in page_two["blocks"] if b["type"] == "section"]
     assert len(sections) == 2
     assert sections[0]["text"]["text"].startswith("6.")
-    assert all(b["type"] != "actions" or len(b["elements"]) == 1 for b in page_two["blocks"])
+    (actions,) = [b for b in page_two["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == [ACTION_CHART, ACTION_SHARE]  # no more "More"
 
 
 async def test_more_button_with_a_forged_value_is_answered_not_crashed(harness: Harness) -> None:

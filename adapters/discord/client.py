@@ -16,7 +16,8 @@ from such a server get only the core's refusal until Discord delivers the leave.
 
 `trends run` passes its one shared `ChatService` as `chat=` (the bot adds its poster to it), so a
 publish from Discord, Slack or the scheduler reaches every platform's channels. The approval button
-(`approval.ApproveButton`) is registered as a dynamic item, so previews posted before a restart work.
+(`approval.ApproveButton`) is registered as a dynamic item, so previews posted before a restart work;
+so is the Share button under private answers (`share.ShareButton`).
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from bot.errors import ConfigError, SourceError, TrendsError
 from bot.feedback import FeedbackService
 
 from .approval import ApproveButton, DiscordApprovals
-from .commands import build_groups
+from .commands import build_runner
 from .poster import DiscordPoster
 from .render import text_reply
+from .share import ShareButton
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +149,12 @@ class TrendsBot(discord.Client):
         self.chat = chat
         self.feedback = FeedbackService(container.session_factory)
         self.tree = TrendsTree(self)
-        for group in build_groups(self.chat):
+        # The runner also answers Share clicks (`share.ShareButton` finds it as `client.sharer`).
+        self.sharer = build_runner(self.chat)
+        for group in self.sharer.groups:
             self.tree.add_command(group)
         self.approvals = DiscordApprovals(self.chat)
-        self.add_dynamic_items(ApproveButton)
+        self.add_dynamic_items(ApproveButton, ShareButton)
         self._synced = False
 
     async def on_ready(self) -> None:

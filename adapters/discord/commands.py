@@ -7,7 +7,8 @@ hint: every command passes `interaction.permissions.manage_guild` to the core as
 `Invocation.is_platform_admin`, and the core checks it (plus `TRENDS_ADMIN_USER_IDS`) before any
 admin command changes anything.
 
-    /trends help | search <query> [page] | chart <query> [months] | latest | issue [month] | issues | topics
+    /trends help | search <query> [page] [public] | chart <query> [months] [public] | latest [public]
+            | issue [month] [public] | issues | topics
     /trends-admin topics add|edit|remove|enable|disable … [audience]
     /trends-admin subscribe [audience] | unsubscribe | preview [month] [audience] | publish [month] [audience]
 
@@ -17,6 +18,13 @@ channel is subscribed to). The core decides whether this member may administer i
 Each handler defers at once (Discord allows 3 s for the first answer), builds the same `Command`
 dataclass the Slack parser builds, awaits `ChatService.handle` and sends the rendered reply as a
 follow-up. User text is passed through unchanged: the core validates it.
+
+Answers are private (ephemeral) unless the member asks otherwise. The deferral fixes whether the
+answer is public before the core has answered, so `public:True` on search, chart, latest and issue
+defers publicly; if the core then answers with an error or nothing found, the public "thinking…"
+placeholder is deleted and the answer goes to the member alone. A private search, chart or digest
+answer carries a *Share* button (`adapters/discord/share.py`) that posts it for the channel later.
+Search hits featured in a digest posted in this server link to their message in the digest thread.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -34,10 +43,11 @@ from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.chat.service import ChatService
 from bot.digest.topics import TopicChanges, TopicDraft
-from bot.errors import ValidationError
+from bot.errors import TrendsError, ValidationError
 from bot.months import Month
 
-from .render import CHOICE_NAME_LIMIT, Rendered, clip, help_embed, render_reply
+from .render import CHOICE_NAME_LIMIT, CONTENT_LIMIT, Rendered, clip, help_embed, is_shareable, render_reply
+from .share import share_view
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,8 @@ RECENT_MONTHS = 12  # months offered by the month autocomplete besides past dige
 NO_MENTIONS = discord.AllowedMentions.none()
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 AUDIENCE_HELP = "The team whose topics and digest this is (default: this channel's audience)"
+SHARE_APOLOGY = "Sorry, that could not be shared. It has been logged; please try again in a minute."
+PUBLIC_HELP = "Post the answer in this channel for everyone (default: only you see it)"
 # Subscriptions, votes and admin rights are per server: the commands are not offered in DMs.
 SERVERS_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 
@@ -122,24 +134,65 @@ class CommandRunner:
         self.groups: list[app_commands.Group] = []
 
     async def run(
-        self, interaction: discord.Interaction, command: c.Command, *, subscription: bool = False
+        self,
+        interaction: discord.Interaction,
+        command: c.Command,
+        *,
+        subscription: bool = False,
+        public: bool = False,
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        # The deferral decides, once and for all, whether the placeholder and the answer are public.
+        await interaction.response.defer(ephemeral=not public, thinking=True)
         invocation = await self.invocation(interaction, subscription=subscription)
         reply = await self.chat.handle(invocation, command)
-        await self.send(interaction, reply, invocation)
+        await self.send(interaction, reply, invocation, command=command, public=public)
 
     async def invocation(self, interaction: discord.Interaction, *, subscription: bool = False) -> Invocation:
         return await invocation_for(interaction, subscription=subscription)
 
-    async def send(self, interaction: discord.Interaction, reply: Reply, invocation: Invocation) -> None:
-        rendered = render_reply(reply)
+    async def send(
+        self,
+        interaction: discord.Interaction,
+        reply: Reply,
+        invocation: Invocation,
+        *,
+        command: c.Command | None = None,
+        public: bool = False,
+    ) -> None:
+        rendered = render_reply(reply, invocation.workspace_id)
         if reply.kind == "help":
             is_admin = self.chat.is_admin(invocation)
             rendered = Rendered(
                 embeds=[help_embed(usage_lines(self.groups, is_admin=is_admin), is_admin=is_admin)]
             )
-        await send_followup(interaction, rendered, ephemeral=reply.ephemeral)
+        if public and is_shareable(reply):
+            await send_followup(interaction, rendered, ephemeral=False)
+            return
+        if public:  # an error or nothing found: not for the channel
+            await withdraw_placeholder(interaction)
+            await send_followup(interaction, rendered, ephemeral=True)
+            return
+        view = share_view(shared_command(command, reply)) if is_shareable(reply) else None
+        await send_followup(interaction, rendered, ephemeral=reply.ephemeral, view=view)
+
+    async def share(self, interaction: discord.Interaction, command: c.Command) -> None:
+        """A Share click: run `command` again as the clicker and post the answer for the channel."""
+        await interaction.response.defer(thinking=True)  # public: a new message in the channel
+        try:
+            invocation = await self.invocation(interaction)
+            reply = await self.chat.handle(invocation, command)
+        except Exception as exc:  # this callback's error hook: a private line for the clicker
+            if not isinstance(exc, TrendsError):
+                log.error("discord share failed", exc_info=exc)
+            reply = Reply(kind="error", text=str(exc) if isinstance(exc, TrendsError) else SHARE_APOLOGY)
+            invocation = None
+        if invocation is None or not is_shareable(reply):
+            await withdraw_placeholder(interaction)
+            await send_followup(interaction, render_reply(reply), ephemeral=True)
+            return
+        rendered = render_reply(reply, invocation.workspace_id)
+        rendered.content = clip(f"Shared by {interaction.user.mention}", CONTENT_LIMIT)
+        await send_followup(interaction, rendered, ephemeral=False)
 
     # ------------------------------------------------------------------ autocomplete
 
@@ -210,17 +263,39 @@ class CommandRunner:
         ]
 
 
-async def send_followup(interaction: discord.Interaction, rendered: Rendered, *, ephemeral: bool) -> None:
+def shared_command(command: c.Command | None, reply: Reply) -> c.Command | None:
+    """What a Share button runs again: the command itself, or for a digest the month it showed (so
+    sharing `latest` later still shares the digest the member saw)."""
+    if reply.kind == "digest" and reply.digest is not None:
+        return c.Issue(reply.digest.month, reply.digest.audience)
+    return command
+
+
+async def withdraw_placeholder(interaction: discord.Interaction) -> None:
+    """Delete the public "thinking…" placeholder, so the next follow-up is a new, private message."""
+    try:
+        await interaction.delete_original_response()
+    except discord.HTTPException:  # it stays and the follow-up replaces it: public, but answered
+        log.warning("could not withdraw a public placeholder", exc_info=True)
+
+
+async def send_followup(
+    interaction: discord.Interaction,
+    rendered: Rendered,
+    *,
+    ephemeral: bool,
+    view: discord.ui.View | None = None,
+) -> None:
     """Send after a defer (the first follow-up replaces the "thinking…" message)."""
     followup = interaction.followup
     content = rendered.content or ""
     embeds = rendered.embeds or []
+    extra: dict[str, Any] = {}
     if rendered.file is not None:
-        await followup.send(
-            content, embeds=embeds, file=rendered.file, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
-        )
-    else:
-        await followup.send(content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
+        extra["file"] = rendered.file
+    if view is not None:
+        extra["view"] = view
+    await followup.send(content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extra)
 
 
 class TrendsGroup(app_commands.Group):
@@ -240,27 +315,42 @@ class TrendsGroup(app_commands.Group):
         await self.runner.run(interaction, c.Help())
 
     @app_commands.command(name="search", description="Search past digests and the paper archive")
-    @app_commands.describe(query="e.g. diffusion author:Ho since:2026-01", page="Result page (5 per page)")
+    @app_commands.describe(
+        query="e.g. diffusion author:Ho since:2026-01", page="Result page (5 per page)", public=PUBLIC_HELP
+    )
     async def search(
-        self, interaction: discord.Interaction, query: str, page: app_commands.Range[int, 1, 100] = 1
+        self,
+        interaction: discord.Interaction,
+        query: str,
+        page: app_commands.Range[int, 1, 100] = 1,
+        public: bool = False,
     ) -> None:
-        await self.runner.run(interaction, c.Search(query, page))
+        await self.runner.run(interaction, c.Search(query, page), public=public)
 
     @app_commands.command(name="chart", description="Monthly trend of a query, as a chart")
-    @app_commands.describe(query="What to chart, e.g. diffusion", months="How many months (default 12)")
+    @app_commands.describe(
+        query="What to chart, e.g. diffusion", months="How many months (default 12)", public=PUBLIC_HELP
+    )
     async def chart(
-        self, interaction: discord.Interaction, query: str, months: app_commands.Range[int, 2, 60] = 12
+        self,
+        interaction: discord.Interaction,
+        query: str,
+        months: app_commands.Range[int, 2, 60] = 12,
+        public: bool = False,
     ) -> None:
-        await self.runner.run(interaction, c.Chart(query, months))
+        await self.runner.run(interaction, c.Chart(query, months), public=public)
 
     @app_commands.command(name="latest", description="The latest digest")
-    async def latest(self, interaction: discord.Interaction) -> None:
-        await self.runner.run(interaction, c.Latest())
+    @app_commands.describe(public=PUBLIC_HELP)
+    async def latest(self, interaction: discord.Interaction, public: bool = False) -> None:
+        await self.runner.run(interaction, c.Latest(), public=public)
 
     @app_commands.command(name="issue", description="The digest of a month")
-    @app_commands.describe(month="YYYY-MM (default: the latest)")
-    async def issue(self, interaction: discord.Interaction, month: str = "latest") -> None:
-        await self.runner.run(interaction, c.Issue(month))
+    @app_commands.describe(month="YYYY-MM (default: the latest)", public=PUBLIC_HELP)
+    async def issue(
+        self, interaction: discord.Interaction, month: str = "latest", public: bool = False
+    ) -> None:
+        await self.runner.run(interaction, c.Issue(month), public=public)
 
     @issue.autocomplete("month")
     async def _issue_months(
@@ -449,8 +539,13 @@ class AdminGroup(app_commands.Group):
         return await self.runner.audience_choices(interaction, current)
 
 
-def build_groups(chat: ChatService) -> list[app_commands.Group]:
-    """The two top-level groups, wired to `chat`."""
+def build_runner(chat: ChatService) -> CommandRunner:
+    """The runner wired to `chat`, with the two top-level groups in `runner.groups`."""
     runner = CommandRunner(chat)
     runner.groups = [TrendsGroup(runner), AdminGroup(runner)]
-    return runner.groups
+    return runner
+
+
+def build_groups(chat: ChatService) -> list[app_commands.Group]:
+    """The two top-level groups, wired to `chat`."""
+    return build_runner(chat).groups

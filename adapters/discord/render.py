@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import discord
 
-from bot.archive.views import IssueSummary, PaperHit, SearchResult, TrendView
+from bot.archive.views import IssueSummary, PaperHit, SearchResult, ThreadRef, TrendView
 from bot.chat.replies import Reply
 from bot.digest.views import DigestView, EntryView, TopicView
 
@@ -39,6 +39,8 @@ BUTTON_LABEL_LIMIT = 80
 BUTTON_URL_LIMIT = 512
 CHOICE_NAME_LIMIT = 100
 BUTTONS_PER_ROW = 5
+WEB_URL = "https://discord.com/channels"
+PLATFORM = "discord"
 
 ACCENT = discord.Colour(0x5865F2)
 DRAFT_ACCENT = discord.Colour(0xFEE75C)
@@ -294,10 +296,32 @@ class Rendered:
     file: discord.File | None = None
 
 
-def _hit_field(number: int, hit: PaperHit) -> tuple[str, str]:
+def message_link(ref: ThreadRef) -> str:
+    """A Discord link to where a digest featured a paper: the paper's own message in the digest
+    thread when it was recorded, else the thread (a forum post is a thread too), else the parent."""
+    if ref.paper_message_id:
+        return f"{WEB_URL}/{ref.workspace_id}/{ref.thread_id or ref.channel_id}/{ref.paper_message_id}"
+    if ref.thread_id:
+        return f"{WEB_URL}/{ref.workspace_id}/{ref.thread_id}"
+    return f"{WEB_URL}/{ref.workspace_id}/{ref.channel_id}/{ref.message_id}"
+
+
+def thread_link(hit: PaperHit, guild_id: str | None) -> str | None:
+    """The digest thread that featured `hit` in this very server; None elsewhere (a link to another
+    server, or to Slack, would not open for the reader)."""
+    if guild_id is None or hit.featured is None:
+        return None
+    ref = hit.featured.thread_for(PLATFORM, guild_id)
+    return None if ref is None else message_link(ref)
+
+
+def _hit_field(number: int, hit: PaperHit, guild_id: str | None = None) -> tuple[str, str]:
     links = [f"[Abstract]({hit.links.abstract})"] if is_linkable(hit.links.abstract) else []
     links += [f"[PDF]({hit.links.pdf})"] if is_linkable(hit.links.pdf) else []
     links += [f"[Code]({hit.links.code})"] if is_linkable(hit.links.code) else []
+    thread = thread_link(hit, guild_id)
+    if thread is not None and hit.featured is not None:
+        links.append(f"[Digest thread ({hit.featured.month})]({thread})")
     lines = [f"{escape(hit.authors_short)} · {hit.month}" if hit.authors_short else hit.month]
     if hit.reason:
         lines.append(escape(hit.reason))
@@ -306,7 +330,8 @@ def _hit_field(number: int, hit: PaperHit) -> tuple[str, str]:
     return clip(f"{number}. {' '.join(hit.title.split())}", FIELD_NAME_LIMIT), "\n".join(lines)
 
 
-def search_embeds(result: SearchResult) -> list[discord.Embed]:
+def search_embeds(result: SearchResult, guild_id: str | None = None) -> list[discord.Embed]:
+    """The hits as fields; `guild_id` (the reader's server) adds links to its digest threads."""
     title = clip(f"Results for “{' '.join(result.query.split())}”", TITLE_LIMIT)
     notes = [escape(note) for note in (*result.notes, result.message) if note]
     if result.suggestions:
@@ -323,7 +348,7 @@ def search_embeds(result: SearchResult) -> list[discord.Embed]:
     packer = _Packer([first], ACCENT)
     start = (result.page - 1) * result.page_size
     for number, hit in enumerate(result.hits, start=start + 1):
-        name, value = _hit_field(number, hit)
+        name, value = _hit_field(number, hit, guild_id)
         if not packer.add(name, value):
             break
     return packer.embeds
@@ -389,10 +414,20 @@ def text_reply(text: str, *, error: bool = False) -> Rendered:
     return Rendered(embeds=[discord.Embed(colour=colour, description=clip(text, DESCRIPTION_LIMIT))])
 
 
-def render_reply(reply: Reply) -> Rendered:
-    """A core `Reply` as a Discord message (the typed payload when there is one, else its text)."""
+def is_shareable(reply: Reply) -> bool:
+    """An answer worth posting for the channel: search hits, a chart, a digest (not errors or help)."""
+    if reply.kind == "search":
+        return reply.search is not None and not reply.search.is_empty
+    if reply.kind == "chart":
+        return reply.trend is not None and bool(reply.chart_png)
+    return reply.kind == "digest" and reply.digest is not None
+
+
+def render_reply(reply: Reply, guild_id: str | None = None) -> Rendered:
+    """A core `Reply` as a Discord message (the typed payload when there is one, else its text).
+    `guild_id` is the reader's server, for links to digest threads posted there."""
     if reply.kind == "search" and reply.search is not None and not reply.search.is_empty:
-        return Rendered(embeds=search_embeds(reply.search))
+        return Rendered(embeds=search_embeds(reply.search, guild_id))
     if reply.kind == "digest" and reply.digest is not None:
         return Rendered(embeds=parent_embeds(reply.digest))
     if reply.kind == "topics" and reply.topics:

@@ -4,7 +4,10 @@
 events that become votes, on a bolt `AsyncApp`. Every listener acknowledges Slack first (within 3 s,
 before any database work), then runs the command and answers through the command's `response_url`
 (one shared keep-alive session, see `ResponseUrls`): ephemeral unless the core says the reply is for
-the channel.
+the channel. A private search or digest answer carries a Share button: a click runs the command
+again as the clicker and posts the answer for the channel through the click's `response_url`,
+"Shared by @member" on top. Search hits featured in a digest posted in this workspace link to the
+paper's reply in the digest thread (`adapters/slack/permalinks.py`).
 
 The "Approve and publish" button on an approval preview (see `bot.scheduler.approval`) runs the
 ordinary `Publish(month)` command as the clicking user, so the core checks they are an admin; one
@@ -52,16 +55,21 @@ from adapters.slack.blocks import (
     ACTION_CHART,
     ACTION_LINK_PREFIX,
     ACTION_SEARCH_MORE,
+    ACTION_SHARE,
     SlackMessage,
     approval_result,
     clip,
     escape,
+    is_shareable,
     parse_more_value,
+    parse_share_value,
     render_reply,
+    shared_note,
     text_message,
     trend_message,
 )
 from adapters.slack.health import SlackLink
+from adapters.slack.permalinks import Permalinks
 from adapters.slack.poster import SlackPoster, slack_error_code
 from adapters.slack.workspaces import (
     InstalledWorkspaces,
@@ -194,6 +202,7 @@ class SlackBot:
     # free to acknowledge new commands within Slack's 3 s during a burst (bench/slack_ack_load.py).
     core_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CORE_CONCURRENCY))
     approvals: PublishGate = field(default_factory=PublishGate)
+    permalinks: Permalinks | None = None  # links from search hits to digest threads (None: no links)
 
     async def invocation(
         self, team_id: str, channel_id: str, user_id: str, user_name: str, command: Command
@@ -210,13 +219,26 @@ class SlackBot:
             channel_kind="text",
         )
 
-    async def run(self, inv: Invocation, command: Command, response_url: str | None) -> None:
+    async def run(
+        self, inv: Invocation, command: Command, response_url: str | None, *, shared_by: str | None = None
+    ) -> None:
+        """Answer `command`: privately (unless the core says otherwise), or, `shared_by` someone
+        (mrkdwn) who clicked Share, for the channel, when the answer is worth sharing."""
         async with self.core_slots:
             reply = await self.chat.handle(inv, command)
         if reply.kind == "chart":
             await self.post_chart(inv, reply, response_url)
             return
-        await self.responses.send(response_url, render_reply(reply), ephemeral=reply.ephemeral)
+        links: dict[str, str] = {}
+        if reply.search is not None and self.permalinks is not None:
+            links = await self.permalinks.for_hits(inv.workspace_id, reply.search.hits)
+        if shared_by is not None and is_shareable(reply):
+            message = render_reply(reply, thread_links=links, shareable=False)
+            shared = SlackMessage(text=message.text, blocks=[shared_note(shared_by), *message.blocks])
+            await self.responses.send(response_url, shared, ephemeral=False)
+            return
+        message = render_reply(reply, thread_links=links, shareable=reply.ephemeral)
+        await self.responses.send(response_url, message, ephemeral=reply.ephemeral)
 
     async def post_chart(self, inv: Invocation, reply: Reply, response_url: str | None) -> None:
         """Upload the chart to the channel; if Slack refuses (not in channel, no files:write), send the
@@ -262,19 +284,30 @@ class SlackBot:
             command = Search(parsed[0], page=parsed[1])
         elif action_id == ACTION_CHART and value.strip():
             command = Chart(value)
+        elif action_id == ACTION_SHARE:
+            shared = parse_share_value(value)
+            if shared is None:
+                expired = SlackMessage(text="That button has expired; run the command again.")
+                await self.responses.send(response_url_of(body), expired, ephemeral=True)
+                return
+            command = shared
         else:
             return
         team = body.get("team") or {}
         user = body.get("user") or {}
         channel = body.get("channel") or {}
+        user_id = str(user.get("id") or "")
         inv = await self.invocation(
             str(team.get("id") or user.get("team_id") or ""),
             str(channel.get("id") or ""),
-            str(user.get("id") or ""),
+            user_id,
             str(user.get("username") or user.get("name") or ""),
             command,
         )
-        await self.run(inv, command, response_url_of(body))
+        sharer = None
+        if action_id == ACTION_SHARE:  # a mention shows the sharer's name (and pings no one in a context)
+            sharer = f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else escape(inv.user_name or "someone")
+        await self.run(inv, command, response_url_of(body), shared_by=sharer)
 
     async def on_approve(self, body: dict[str, Any]) -> None:
         """An admin approved a draft: publish it as them, then update the preview with the outcome."""
@@ -387,7 +420,15 @@ def build_app(
         app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked → delete the tokens
     clients = clients or SingleWorkspace(client)
     responses = responses or ResponseUrls()
-    bot = SlackBot(chat, feedback, clients, admins or SlackAdmins(clients), responses, ErrorHook(responses))
+    bot = SlackBot(
+        chat,
+        feedback,
+        clients,
+        admins or SlackAdmins(clients),
+        responses,
+        ErrorHook(responses),
+        permalinks=Permalinks(clients),
+    )
 
     @app.command(SLASH_COMMAND)
     async def on_trends(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -406,6 +447,11 @@ def build_app(
 
     @app.action(ACTION_CHART)
     async def on_chart(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await bot.errors.guard(response_url_of(body), lambda: bot.on_button(body))
+
+    @app.action(ACTION_SHARE)
+    async def on_share(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         await bot.errors.guard(response_url_of(body), lambda: bot.on_button(body))
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.archive.views import IssueSummary, PaperHit, SearchResult, TrendView
-from bot.chat.commands import USAGE
+from bot.chat.commands import USAGE, Command, Issue, Search
 from bot.chat.replies import Reply
 from bot.delivery import DeliveryReport
 from bot.digest.views import DigestView, EntryView, TopicView
@@ -47,6 +47,7 @@ SEARCH_HITS_SHOWN = 5
 ACTION_SEARCH_MORE = "trends_search_more"
 ACTION_CHART = "trends_chart"
 ACTION_LINK_PREFIX = "trends_link_"
+ACTION_SHARE = "trends_share"
 ACTION_APPROVE = APPROVE_ACTION
 APPROVAL_BLOCK_ID = "trends_approval"
 
@@ -349,14 +350,70 @@ def pick_message(entry: EntryView) -> SlackMessage:
 # --- Replies to /trends -----------------------------------------------------------------------
 
 
-def render_reply(reply: Reply) -> SlackMessage:
-    """The Block Kit form of any chat reply (its plain `text` is the fallback)."""
+def is_shareable(reply: Reply) -> bool:
+    """An answer worth posting for the channel: search hits or a digest (not errors or help)."""
+    if reply.kind == "search":
+        return reply.search is not None and not reply.search.is_empty
+    return reply.kind == "digest" and reply.digest is not None
+
+
+def share_value(command: Command) -> str | None:
+    """What a Share button carries: the command to run again, as JSON (None: not shareable)."""
+    match command:
+        case Search(query=query, page=page):
+            return json.dumps({"k": "s", "q": query, "p": page}, ensure_ascii=False)
+        case Issue(month=month, audience=audience) if month != "latest":
+            return json.dumps({"k": "i", "m": month, "a": audience}, ensure_ascii=False)
+    return None
+
+
+def parse_share_value(value: str) -> Command | None:
+    """The command a Share button carries, or None when the payload is not ours."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if data.get("k") == "s":
+        query, page = data.get("q"), data.get("p")
+        if isinstance(query, str) and query.strip() and type(page) is int and 1 <= page <= 1000:
+            return Search(query, page)
+        return None
+    month, audience = data.get("m"), data.get("a")
+    if data.get("k") == "i" and isinstance(month, str) and month and isinstance(audience, str | None):
+        return Issue(month, audience)
+    return None
+
+
+def _share_actions(command: Command | None) -> Block | None:
+    value = share_value(command) if command is not None else None
+    button = action_button("Share", ACTION_SHARE, value) if value is not None else None
+    return None if button is None else {"type": "actions", "elements": [button]}
+
+
+def shared_note(who: str) -> Block:
+    """The line on top of a shared answer: who posted it for the channel (`who` is mrkdwn)."""
+    return context(f"Shared by {who}")
+
+
+def render_reply(
+    reply: Reply, *, thread_links: Mapping[str, str] | None = None, shareable: bool = True
+) -> SlackMessage:
+    """The Block Kit form of any chat reply (its plain `text` is the fallback).
+
+    `thread_links` maps the arXiv ids of search hits to their message in this workspace's digest
+    thread; with `shareable` a private search or digest answer gets a Share button."""
     if reply.kind == "help":
         return help_message(reply.text)
     if reply.kind == "search" and reply.search is not None:
-        return search_message(reply.search)
+        return search_message(reply.search, thread_links=thread_links, shareable=shareable)
     if reply.kind == "digest" and reply.digest is not None:
-        return digest_summary(reply.digest, with_thread_note=False)
+        message = digest_summary(reply.digest, with_thread_note=False)
+        actions = _share_actions(Issue(reply.digest.month, reply.digest.audience)) if shareable else None
+        if actions is not None and len(message.blocks) < MAX_BLOCKS:
+            return SlackMessage(text=message.text, blocks=[*message.blocks, actions])
+        return message
     if reply.kind == "topics":
         return topics_message(reply.topics, reply.text)
     if reply.kind == "issues":
@@ -386,13 +443,18 @@ def usage_lines() -> list[str]:
     return [f"`/trends {escape(usage)}` — {escape(what)}" for usage, what, _ in USAGE]
 
 
-def hit_text(number: int, hit: PaperHit) -> str:
+def hit_text(number: int, hit: PaperHit, thread_url: str | None = None) -> str:
     details = " · ".join(part for part in (escape(hit.authors_short), hit.month) if part)
     reason = f"\n_{escape(hit.reason)}_" if hit.reason else ""
-    return f"{number}. *{link(hit.links.abstract, hit.title)}*\n{details}{reason}"
+    thread = ""
+    if thread_url is not None and hit.featured is not None and safe_url(thread_url):
+        thread = f"\n{link(thread_url, f'Digest thread ({hit.featured.month})')}"
+    return f"{number}. *{link(hit.links.abstract, hit.title)}*\n{details}{reason}{thread}"
 
 
-def search_message(result: SearchResult) -> SlackMessage:
+def search_message(
+    result: SearchResult, *, thread_links: Mapping[str, str] | None = None, shareable: bool = False
+) -> SlackMessage:
     builder = BlockBuilder()
     query = clip(result.query, 200)
     if result.is_empty:
@@ -405,8 +467,9 @@ def search_message(result: SearchResult) -> SlackMessage:
         return SlackMessage(text=fallback(empty), blocks=builder.finish())
     builder.add(context(f"Results for “{escape(query)}” — page {result.page}"))
     first = (result.page - 1) * result.page_size
+    links = thread_links or {}
     for number, hit in enumerate(result.hits[:SEARCH_HITS_SHOWN], start=first + 1):
-        builder.text(hit_text(number, hit))
+        builder.text(hit_text(number, hit, links.get(hit.arxiv_id)))
     for note in result.notes[:3]:
         builder.add(context(escape(note)))
     buttons = []
@@ -414,6 +477,9 @@ def search_message(result: SearchResult) -> SlackMessage:
         more = json.dumps({"q": result.query, "p": result.page + 1}, ensure_ascii=False)
         buttons.append(action_button("More", ACTION_SEARCH_MORE, more))
     buttons.append(action_button("Chart", ACTION_CHART, result.query))
+    shared = share_value(Search(result.query, result.page)) if shareable else None
+    if shared is not None:
+        buttons.append(action_button("Share", ACTION_SHARE, shared))
     elements = [button for button in buttons if button is not None]
     if elements:
         builder.add({"type": "actions", "elements": elements})

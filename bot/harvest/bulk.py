@@ -17,7 +17,10 @@ newest version wins, unchanged papers are not written).
 
 A line that is not JSON, lacks a field, has an unreadable id or date, or names a category arXiv does not
 have is skipped: counted by reason, its line number logged (`ImportResult.skipped_lines` keeps the
-first few of each reason). Papers outside the filters (`ImportFilter`) are counted as filtered.
+first few of each reason); so is invalid UTF-8 (a lone surrogate escape included: "not JSON"). Text
+that can be stored once cleaned is cleaned (`bot.harvest.records.clean_record`: control characters
+removed, over-long titles and abstracts cut, with a logged line). Papers outside the filters
+(`ImportFilter`) are counted as filtered.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from bot.arxiv_ids import parse_arxiv_id
 from bot.db.papers import UpsertCounts, bulk_upsert
 from bot.db.uow import UnitOfWork
 from bot.errors import NotFoundError, SourceError, TrendsError, ValidationError
-from bot.harvest.records import PaperRecord
+from bot.harvest.records import PaperRecord, UnusableRecord, clean_record
 from bot.months import Month
 from bot.signals.store import record_imported_signals
 
@@ -233,8 +236,8 @@ def _base_id(row: Mapping[str, Any]) -> tuple[str, int | None]:
     text = _required_text(row, "id")
     try:
         parsed = parse_arxiv_id(text)
-    except ValidationError:
-        raise _Skip(BAD_ID, f"`id` {text[:40]!r} is not an arXiv id") from None
+    except ValidationError as exc:
+        raise _Skip(BAD_ID, f"`id`: {exc}") from None
     return parsed.base, parsed.version
 
 
@@ -309,20 +312,29 @@ def parse_snapshot_row(row: Mapping[str, Any]) -> PaperRecord:
     version, updated_at = numbered[-1]
     if first_version < 1:
         raise _Skip(BAD_FIELD, "versions start below v1")
-    return PaperRecord(
-        arxiv_id=base,
-        version=version,
-        title=title,
-        abstract=abstract,
-        authors=_snapshot_authors(row),
-        categories=categories,
-        primary_category=categories[0],
-        submitted_at=submitted_at,
-        updated_at=max(updated_at, submitted_at),
-        comment=_optional_text(row, "comments"),
-        journal_ref=_optional_text(row, "journal-ref"),
-        doi=_optional_text(row, "doi"),
+    return _cleaned(
+        PaperRecord(
+            arxiv_id=base,
+            version=version,
+            title=title,
+            abstract=abstract,
+            authors=_snapshot_authors(row),
+            categories=categories,
+            primary_category=categories[0],
+            submitted_at=submitted_at,
+            updated_at=max(updated_at, submitted_at),
+            comment=_optional_text(row, "comments"),
+            journal_ref=_optional_text(row, "journal-ref"),
+            doi=_optional_text(row, "doi"),
+        )
     )
+
+
+def _cleaned(record: PaperRecord) -> PaperRecord:
+    try:
+        return clean_record(record)
+    except UnusableRecord as exc:
+        raise _Skip(BAD_FIELD, str(exc)) from None
 
 
 def _string_list(row: Mapping[str, Any], name: str) -> list[str]:
@@ -367,19 +379,21 @@ def parse_pool_row(row: Mapping[str, Any]) -> tuple[PaperRecord, dict[str, float
             for key, value in signals.items()
             if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         }
-    record = PaperRecord(
-        arxiv_id=base,
-        version=version or 1,
-        title=title,
-        abstract=abstract,
-        authors=authors,
-        categories=categories,
-        primary_category=primary,
-        submitted_at=submitted_at,
-        updated_at=submitted_at,
-        comment=_optional_text(row, "comment"),
-        journal_ref=_optional_text(row, "journal_ref"),
-        doi=_optional_text(row, "doi"),
+    record = _cleaned(
+        PaperRecord(
+            arxiv_id=base,
+            version=version or 1,
+            title=title,
+            abstract=abstract,
+            authors=authors,
+            categories=categories,
+            primary_category=primary,
+            submitted_at=submitted_at,
+            updated_at=submitted_at,
+            comment=_optional_text(row, "comment"),
+            journal_ref=_optional_text(row, "journal_ref"),
+            doi=_optional_text(row, "doi"),
+        )
     )
     return record, readings or None
 
@@ -511,7 +525,8 @@ class BulkImporter:
         first, last = batch[0].line, batch[-1].line
         try:
             with self._uow() as uow:
-                counts = bulk_upsert(uow.session, [item.record for item in batch])
+                # Every record came out of clean_record as it was parsed.
+                counts = bulk_upsert(uow.session, [item.record for item in batch], cleaned=True)
                 stored_signals = 0
                 signals = {item.record.arxiv_id: item.signals for item in batch if item.signals}
                 if signals:

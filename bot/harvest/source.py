@@ -7,7 +7,9 @@ keep the client's polite delay and its retries of HTTP errors and empty pages (a
 `>=4.0,<4.1` for that reason). On top it catches what the client lets through: a body that does not
 parse, a page with fewer entries than the total promises (lxml's `recover=True` turns a truncated
 document into a short page), an unreadable entry and a read timeout. Those are retried a few times;
-then a `HarvestError` names the window.
+then a `HarvestError` names the window. An entry that cannot be stored is skipped with a logged
+reason and one that can once cleaned is cleaned (`clean_record`); a character reference to a lone
+surrogate, which would make lxml fail the whole page, is read as U+FFFD (`repair_char_refs`).
 
 One `arxiv.Client` is shared per source: the 3-second delay is per client instance.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,7 +28,7 @@ import requests
 
 from bot.arxiv_ids import is_valid_category, parse_arxiv_id
 from bot.errors import HarvestError, ValidationError
-from bot.harvest.records import PaperRecord
+from bot.harvest.records import PaperRecord, clean_record
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,7 +126,7 @@ def record_from_result(result: Any) -> PaperRecord:
     try:
         parsed = parse_arxiv_id(str(result.entry_id))
     except ValidationError as exc:
-        raise ValueError(f"unrecognised entry id {str(result.entry_id)[:80]!r}") from exc
+        raise ValueError(f"unrecognised entry id: {exc}") from exc
     published: dt.datetime = result.published
     updated: dt.datetime = result.updated
     if published.tzinfo is None or updated.tzinfo is None:
@@ -132,20 +135,45 @@ def record_from_result(result: Any) -> PaperRecord:
     primary = str(result.primary_category or (categories[0] if categories else ""))
     if not primary:
         raise ValueError(f"{parsed} has no category")
-    return PaperRecord(
-        arxiv_id=parsed.base,
-        version=parsed.version or 1,
-        title=_squash(result.title),
-        abstract=_squash(result.summary),
-        authors=tuple(name for a in result.authors if (name := _squash(a.name))),
-        categories=categories or (primary,),
-        primary_category=primary,
-        submitted_at=published.astimezone(dt.UTC),
-        updated_at=updated.astimezone(dt.UTC),
-        comment=_squash(result.comment or "") or None,
-        journal_ref=result.journal_ref or None,
-        doi=result.doi or None,
+    # Raises UnusableRecord (a ValueError) for what no engine could store.
+    return clean_record(
+        PaperRecord(
+            arxiv_id=parsed.base,
+            version=parsed.version or 1,
+            title=_squash(result.title),
+            abstract=_squash(result.summary),
+            authors=tuple(name for a in result.authors if (name := _squash(a.name))),
+            categories=categories or (primary,),
+            primary_category=primary,
+            submitted_at=published.astimezone(dt.UTC),
+            updated_at=updated.astimezone(dt.UTC),
+            comment=_squash(result.comment or "") or None,
+            journal_ref=result.journal_ref or None,
+            doi=result.doi or None,
+        )
     )
+
+
+# A numeric character reference: lxml passes one naming a surrogate through undecodable, and reading
+# that entry's text then raises for the whole page.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
+
+
+def _replace_bad_reference(match: re.Match[bytes]) -> bytes:
+    hexa, decimal = match.groups()
+    code = int(hexa, 16) if hexa else int(decimal)
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group()
+
+
+def repair_char_refs(body: bytes) -> bytes:
+    """`body` with character references to surrogates or beyond Unicode made U+FFFD references."""
+    if b"&#" not in body:
+        return body
+    repaired = _CHAR_REF.sub(_replace_bad_reference, body)
+    if repaired == body:
+        return body
+    log.warning("The arXiv response names characters that do not exist; they are read as U+FFFD")
+    return repaired
 
 
 class _TimeoutSession(requests.Session):
@@ -158,7 +186,13 @@ class _TimeoutSession(requests.Session):
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._default_timeout)
-        return super().request(*args, **kwargs)
+        response = super().request(*args, **kwargs)
+        body = response.content
+        repaired = repair_char_refs(body)
+        if repaired is not body:
+            # The client parses `content`; a repaired body lets one broken entry cost only itself.
+            response._content = repaired
+        return response
 
 
 class _BadPage(Exception):

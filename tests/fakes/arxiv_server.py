@@ -5,7 +5,12 @@ the parts of the API the harvester uses: `search_query` with an OR-group of `cat
 `submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]` range, `start`, `max_results`, `sortBy` and
 `sortOrder`. Every request is recorded. Faults can be queued to test resilience: an HTTP status
 (500/503), an empty page that still reports the right total, a body cut off half-way (lxml recovers
-it into a short page), a body that is not XML at all, an HTML error page, and a slow answer.
+it into a short page), a body that is not XML at all, an HTML error page, a slow answer, and
+`raw_text`: the records' control characters and lone surrogates sent as a broken upstream would
+(character references such as `&#1;` and `&#xD800;`, and invalid UTF-8 bytes; see
+`tests.fakes.arxiv_atom`) instead of being left out. Records that no table can hold as they are
+(`tests.paper_corpus.storage_hostile_papers`: over-long ids and categories, 10,000-character titles)
+are served like any other.
 
 Usage:
     with FakeArxivServer(records) as server:
@@ -27,9 +32,9 @@ from typing import Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
 from bot.harvest.records import PaperRecord
-from tests.fakes.arxiv_atom import render_feed
+from tests.fakes.arxiv_atom import encode_feed, render_feed
 
-FaultKind = Literal["status", "empty", "truncated", "malformed", "html", "slow"]
+FaultKind = Literal["status", "empty", "truncated", "malformed", "html", "slow", "raw_text"]
 
 _CATEGORY_TERM = re.compile(r"\bcat:([A-Za-z0-9.\-]+)")
 _SUBMITTED_RANGE = re.compile(r"submittedDate:\[(\d{12}) TO (\d{12})\]")
@@ -197,9 +202,12 @@ class FakeArxivServer:
         page: Sequence[PaperRecord] = matches[start : start + max_results]
         if fault is not None and fault.kind == "empty":
             page = []
-        body = render_feed(
-            page, total=len(matches), start=start, items_per_page=max_results, query=query
-        ).encode("utf-8")
+        raw = fault is not None and fault.kind == "raw_text"
+        body = encode_feed(
+            render_feed(
+                page, total=len(matches), start=start, items_per_page=max_results, query=query, raw=raw
+            )
+        )
         if fault is not None and fault.kind == "truncated":
             body = body[: len(body) * 2 // 3]
         delay = fault.delay if fault is not None and fault.kind == "slow" else 0.0

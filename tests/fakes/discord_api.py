@@ -98,6 +98,7 @@ class FakeDiscord:
         self.synced: dict[str, list[JsonDict]] = {}  # "global" or guild id -> commands last PUT
         self.left_guilds: list[str] = []  # guild ids the bot left (DELETE /users/@me/guilds/{id})
         self.replies: dict[str, list[JsonDict]] = {}  # interaction token -> responses and follow-ups
+        self.deleted_replies: list[str] = []  # ids of interaction responses the bot deleted
         self._interaction_channels: dict[str, str] = {}
         self._failures: list[Failure] = []
         self._nonces: dict[tuple[str, str], JsonDict] = {}
@@ -299,6 +300,11 @@ class FakeDiscord:
             ("POST", r"/interactions/(?P<interaction>\d+)/(?P<token>[^/]+)/callback", self._callback),
             ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._followup),
             ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<message>[^/]+)", self._followup),
+            (
+                "DELETE",
+                r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<message>[^/]+)",
+                self._delete_reply,
+            ),
             ("GET", r"/channels/(?P<channel>\d+)", self._get_channel),
             ("GET", r"/channels/(?P<channel>\d+)/messages", self._list_messages),
             ("POST", r"/channels/(?P<channel>\d+)/messages", self._create_message),
@@ -373,6 +379,17 @@ class FakeDiscord:
         if call.files:
             created["attachments"] = self._attachments(call)
         return json_response(created)
+
+    async def _delete_reply(self, call: Call, app: str, token: str, message: str) -> web.Response:
+        """Delete a response (`@original`: the first); a later follow-up is then a new message."""
+        replies = self.replies.get(token, [])
+        target = replies[0]["id"] if message == "@original" and replies else message
+        kept = [reply for reply in replies if reply["id"] != target]
+        if len(kept) == len(replies):
+            return json_response({"message": "Unknown Message", "code": 10008}, 404)
+        self.replies[token] = kept
+        self.deleted_replies.append(target)
+        return web.Response(status=204)
 
     async def _get_channel(self, call: Call, channel: str) -> web.Response:
         found = self.channels.get(channel)
@@ -494,7 +511,12 @@ class FakeDiscord:
         return json_response({"threads": threads, "members": []})
 
 
-DISCORD_TASK_PREFIXES = ("CommandTree-invoker", "discord.py:")
+DISCORD_TASK_PREFIXES = (
+    "CommandTree-invoker",
+    "discord.py:",
+    "discord-ui-dynamic-item-",
+    "discord-ui-view-dispatch-",
+)
 
 
 async def settle(action: Callable[[], object], *, timeout: float = 20.0) -> None:

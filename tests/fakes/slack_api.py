@@ -2,8 +2,8 @@
 
 It is a real aiohttp server on port 0, so the real `slack_sdk` clients and slack-bolt talk to it over
 HTTP exactly as they would to slack.com. It implements the methods the adapter uses (auth.test,
-chat.postMessage, conversations.history/replies, users.info, the three-step file upload,
-chat.postEphemeral, apps.connections.open), keeps channels and threads in memory with their message
+chat.postMessage, chat.getPermalink, conversations.history/replies, users.info, the three-step file
+upload, chat.postEphemeral, apps.connections.open), keeps channels and threads in memory with their message
 metadata, and records every call (method, merged query/form/JSON parameters, headers).
 
 Faults can be injected per method: a 429 with `Retry-After` on the N-th call, or `ok: false` with an
@@ -429,6 +429,25 @@ class FakeSlack:
             blocks = json.loads(blocks)
         message.update(text=params.get("text", ""), blocks=blocks, edited=True)
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
+
+    def _m_chat_getPermalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A message's permalink on its team's domain; a reply's carries its thread, as Slack's does."""
+        channel = str(params.get("channel", ""))
+        ts = str(params.get("message_ts", ""))
+        if self._elsewhere(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        message = next((m for m in self.posted(channel) if m["ts"] == ts), None)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        url = f"https://{self.domain_of(self._team)}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        thread_ts = message.get("thread_ts")
+        if thread_ts and thread_ts != ts:
+            url += f"?thread_ts={thread_ts}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": url}
+
+    def domain_of(self, team_id: str) -> str:
+        """The workspace's slack.com subdomain (made up from its id)."""
+        return f"team-{team_id.lower()}"
 
     def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": self._next_ts()}
