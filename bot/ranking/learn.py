@@ -16,11 +16,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from bot.ranking.corpus import FloatArray
 from bot.ranking.embedding import Embedder
+from bot.ranking.model import DENSE_FEATURES, MOMENTUM_FEATURES, ModelInputs, RankerModel, Term
 from bot.ranking.priors import LEARNED_CUES
 from bot.ranking.rank import score_papers
 from bot.ranking.types import Candidate, TopicSpec
@@ -52,7 +55,7 @@ def month_features(
     fitted = RankingWeights(
         learned=0.0, momentum=0.0, feedback=0.0, embedding=1.0 if embedder is not None else 0.0
     )
-    scored = score_papers(month, topics, weights=fitted, examples={}, embedder=embedder)
+    scored = score_papers(month, topics, weights=fitted, examples={}, embedder=embedder, model=None)
     names = ("embedding", *LEARNED_CUES) if embedder is not None else LEARNED_CUES
     columns = [
         scored.components["relevance"],
@@ -102,3 +105,195 @@ def fit_prior_coefficients(
 def with_hand_set(learned: Mapping[str, float], shipped: Mapping[str, float]) -> dict[str, float]:
     """Fitted cue coefficients plus the hand-set ones (e.g. venue) from `shipped`."""
     return {**shipped, **learned}
+
+
+# ------------------------------------------------------------------------------- the learned model
+
+MODEL_C = 0.05  # L2 strength of the first stage (standardised features); chosen rolling-origin
+WORD_SCALE = 0.5  # title-word columns enter × this: a stronger penalty on words than on cues
+MIN_WORD_PAPERS = 50  # a title word enters the model only if this many training titles have it …
+MIN_WORD_MONTHS = 4  # … spread over at least this many training months: no word names one paper
+MOMENTUM_C = 1.0
+MIN_WORD_COEF = 1e-3  # smaller word coefficients are dropped from the artefact
+
+
+@dataclass(frozen=True)
+class TrainingMonth:
+    """One labelled month as the learned model sees it (`model.model_inputs` in matrix form)."""
+
+    label: str
+    dense: FloatArray  # papers × len(DENSE_FEATURES)
+    momentum: FloatArray  # papers × len(MOMENTUM_FEATURES)
+    has_upvotes: bool
+    words: sparse.csr_matrix  # papers × len(vocabulary): title word presence, shared columns
+    positive: np.ndarray  # bool per paper
+
+
+def training_month(
+    label: str, inputs: ModelInputs, positive: np.ndarray, vocabulary: dict[str, int]
+) -> TrainingMonth:
+    """`inputs` with its title words renumbered into `vocabulary` (shared by all months; grown here)."""
+    remap = np.empty(inputs.title_words.shape[1], dtype=np.int64)
+    for word, column in inputs.vocabulary.items():
+        if column < remap.size:
+            remap[column] = vocabulary.setdefault(word, len(vocabulary))
+    titles = inputs.title_words.tocoo()
+    words = sparse.csr_matrix(
+        (titles.data, (titles.row, remap[titles.col])), shape=(inputs.n, max(len(vocabulary), 1))
+    )
+    return TrainingMonth(
+        label=label,
+        dense=np.column_stack([inputs.dense[name] for name in DENSE_FEATURES]),
+        momentum=np.column_stack([inputs.momentum[name] for name in MOMENTUM_FEATURES]),
+        has_upvotes=inputs.has_upvotes,
+        words=words,
+        positive=np.asarray(positive, dtype=bool),
+    )
+
+
+def _month_weights(months: Sequence[TrainingMonth]) -> FloatArray:
+    # Every month's positives weigh the same in total, so months with more labels do not dominate.
+    weights = np.concatenate([np.full(len(m.positive), 1.0 / max(int(m.positive.sum()), 1)) for m in months])
+    return np.asarray(weights * (len(weights) / weights.sum()), dtype=np.float64)
+
+
+def fit_model(
+    months: Sequence[TrainingMonth],
+    vocabulary: Mapping[str, int],
+    *,
+    c: float = MODEL_C,
+    word_scale: float = WORD_SCALE,
+    momentum: bool = True,
+    stacked: bool = False,
+    drop: Collection[str] = (),
+    meta: Mapping[str, object] | None = None,
+) -> RankerModel:
+    """Fit the model on `months` (those without a positive are skipped): an L2 logistic regression
+    of "picked" on the standardised features, the upvote features (0 in months without readings;
+    `momentum=False` leaves them out) and common title words (`word_scale` 0: no words).
+    `stacked=True` instead fits the upvote weights afterwards, on the months with readings, over the
+    first fit's score (measured a little worse held out). `drop` names features left out (ablation)."""
+    from sklearn.linear_model import LogisticRegression
+
+    usable = [m for m in months if m.positive.any()]
+    if not usable:
+        raise ValueError("no labelled positives to fit on")
+    labels = np.concatenate([m.positive for m in usable])
+    sample_weight = _month_weights(usable)
+    dense = np.vstack([m.dense for m in usable])
+    keep = [i for i, name in enumerate(DENSE_FEATURES) if name not in drop]
+    dense = dense[:, keep]
+    joint = momentum and not stacked and any(m.has_upvotes for m in usable)
+    if joint:
+        # Upvote features are 0 in months without readings: a constant there, which ranks nothing.
+        dense = np.column_stack([dense, np.vstack([m.momentum for m in usable])])
+    mean, spread = dense.mean(axis=0), dense.std(axis=0)
+    spread[spread == 0] = 1.0
+    blocks: list[Any] = [sparse.csr_matrix((dense - mean) / spread)]
+    chosen: list[str] = []
+    if word_scale > 0:
+        n_columns = max(len(vocabulary), 1)
+        word_rows = sparse.vstack([_width(m.words, n_columns) for m in usable]).tocsr()
+        papers = np.asarray(word_rows.sum(axis=0)).ravel()
+        months_with = np.sum(
+            [np.asarray(_width(m.words, n_columns).sum(axis=0)).ravel() > 0 for m in usable], axis=0
+        )
+        columns = np.flatnonzero((papers >= MIN_WORD_PAPERS) & (months_with >= MIN_WORD_MONTHS))
+        by_column = {column: word for word, column in vocabulary.items()}
+        chosen = [by_column[int(column)] for column in columns]
+        blocks.append(word_rows[:, columns] * word_scale)
+    matrix = sparse.hstack(blocks).tocsr()
+    model = LogisticRegression(C=c, max_iter=3000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(matrix, labels, sample_weight=sample_weight)
+    coef = np.asarray(model.coef_, dtype=np.float64).ravel()
+    n_dense = len(keep) + (len(MOMENTUM_FEATURES) if joint else 0)
+    dense_coef = coef[:n_dense] / spread
+    word_coef = coef[n_dense:] * word_scale
+    terms = {
+        DENSE_FEATURES[i]: Term(coef=round(float(k), 5), mean=round(float(mu), 5))
+        for i, k, mu in zip(keep, dense_coef[: len(keep)], mean[: len(keep)], strict=True)
+    }
+    joint_terms = None
+    if joint:
+        signal_rows = np.concatenate([np.full(len(m.positive), m.has_upvotes) for m in usable])
+        upvote_means = np.vstack([m.momentum for m in usable])[signal_rows].mean(axis=0)
+        joint_terms = {
+            name: Term(coef=round(float(k), 5), mean=round(float(mu), 5))
+            for name, k, mu in zip(MOMENTUM_FEATURES, dense_coef[len(keep) :], upvote_means, strict=True)
+        }
+    word_weights = {
+        word: round(float(k), 4) for word, k in zip(chosen, word_coef, strict=True) if abs(k) >= MIN_WORD_COEF
+    }
+    stage1 = RankerModel(dense=terms, words=word_weights, words_mean=0.0)
+    word_scores = [_stage1_words(stage1, m, vocabulary) for m in usable]
+    words_mean = float(np.concatenate(word_scores).mean()) if word_scores else 0.0
+    stage1 = RankerModel(dense=terms, words=word_weights, words_mean=round(words_mean, 5))
+    base_scale, momentum_terms = 1.0, joint_terms
+    signal_months = [m for m in usable if m.has_upvotes] if momentum and stacked else []
+    if signal_months:
+        base = np.concatenate([_stage1_score(stage1, m, vocabulary) for m in signal_months])
+        upvotes = np.vstack([m.momentum for m in signal_months])
+        second = np.column_stack([base, upvotes])
+        fitted = LogisticRegression(C=MOMENTUM_C, max_iter=3000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted.fit(
+                second, np.concatenate([m.positive for m in signal_months]), _month_weights(signal_months)
+            )
+        stage2 = np.asarray(fitted.coef_, dtype=np.float64).ravel()
+        base_scale = round(float(stage2[0]), 5)
+        means = upvotes.mean(axis=0)
+        momentum_terms = {
+            name: Term(coef=round(float(k), 5), mean=round(float(mu), 5))
+            for name, k, mu in zip(MOMENTUM_FEATURES, stage2[1:], means, strict=True)
+        }
+    return RankerModel(
+        dense=terms,
+        words=word_weights,
+        words_mean=stage1.words_mean,
+        momentum=momentum_terms,
+        base_scale=base_scale,
+        meta=dict(meta or {}),
+    )
+
+
+def _width(matrix: sparse.csr_matrix, n_columns: int) -> sparse.csr_matrix:
+    """`matrix` with `n_columns` columns (a month read before the vocabulary grew has fewer)."""
+    matrix = sparse.csr_matrix(matrix)
+    if matrix.shape[1] == n_columns:
+        return matrix
+    matrix.resize((matrix.shape[0], n_columns))
+    return matrix
+
+
+def _stage1_words(model: RankerModel, month: TrainingMonth, vocabulary: Mapping[str, int]) -> FloatArray:
+    weights = np.zeros(max(len(vocabulary), 1))
+    for word, coef in model.words.items():
+        column = vocabulary.get(word)
+        if column is not None:
+            weights[column] = coef
+    return np.asarray(_width(month.words, weights.size) @ weights, dtype=np.float64).ravel()
+
+
+def _stage1_score(model: RankerModel, month: TrainingMonth, vocabulary: Mapping[str, int]) -> FloatArray:
+    total = _stage1_words(model, month, vocabulary) - model.words_mean
+    for i, name in enumerate(DENSE_FEATURES):
+        term = model.dense.get(name)
+        if term is not None:
+            total = total + term.coef * (month.dense[:, i] - term.mean)
+    return np.asarray(total, dtype=np.float64)
+
+
+def score_training_month(
+    model: RankerModel, month: TrainingMonth, vocabulary: Mapping[str, int], *, use_momentum: bool = True
+) -> FloatArray:
+    """`model.score` on a `TrainingMonth` (the evaluation's fast path; same numbers as at run time)."""
+    total = _stage1_score(model, month, vocabulary)
+    if use_momentum and month.has_upvotes and model.momentum is not None:
+        total = model.base_scale * total
+        for i, name in enumerate(MOMENTUM_FEATURES):
+            term = model.momentum[name]
+            total = total + term.coef * (month.momentum[:, i] - term.mean)
+    return total

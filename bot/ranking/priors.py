@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -270,14 +270,17 @@ def priors(
     return np.asarray(total, dtype=np.float64).reshape(n), notes, parts, cues
 
 
-def momentum(candidates: Sequence[Candidate]) -> tuple[FloatArray, list[tuple[str, ...]]]:
-    """Mean within-month percentile over the signal names seen this month; 0 without readings.
+def momentum(
+    candidates: Sequence[Candidate], skip: Collection[str] = ()
+) -> tuple[FloatArray, list[tuple[str, ...]]]:
+    """Mean within-month percentile over the signal names seen this month (but `skip`); 0 without
+    readings.
 
     A percentile is the share of papers with that reading at or below this one, so the month's most
     cited paper scores 1.0 whatever its absolute count; a zero reading scores 0.
     """
     n = len(candidates)
-    names = sorted({name for c in candidates for name in c.signals})
+    names = sorted({name for c in candidates for name in c.signals if name not in skip})
     result = np.zeros(n)
     strong: list[list[str]] = [[] for _ in range(n)]
     for name in names:
