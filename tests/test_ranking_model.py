@@ -36,6 +36,7 @@ from bot.ranking.model import (
     load_model,
 )
 from bot.ranking.rank import score_papers
+from bot.ranking.team import fit_team_model
 from bot.settings import RankingWeights
 
 WHEN = dt.datetime(2025, 4, 10, tzinfo=dt.UTC)
@@ -351,3 +352,34 @@ def test_peer_learns_the_earlier_picks_words() -> None:
     scores = peer_scores(features[: len(train)], picked, features[len(train) :])
     top = {test[i].arxiv_id for i in np.argsort(-scores)[: len(test_picks)]}
     assert top == test_picks
+
+
+# --- per-team learning ---------------------------------------------------------------------------
+
+
+def test_team_model_learns_a_teams_votes_and_lifts_what_it_likes() -> None:
+    robots = [
+        paper(f"2501.{i:05d}", f"Legged robot control {i}", "A quadruped robot walks.") for i in range(4)
+    ]
+    soil = [paper(f"2501.1{i:04d}", f"Soil moisture maps {i}", "Soil moisture from radar.") for i in range(4)]
+    background = [
+        paper(f"2501.2{i:04d}", f"Notes on {SUBJECTS[i % 5]} {i}", "Plain text.") for i in range(30)
+    ]
+    team = fit_team_model(robots, soil, background)
+    assert team is not None
+    assert team.liked == 4
+    assert team.words["robot"] > 0 > team.words["soil"]
+    assert fit_team_model(robots[:2], soil, background) is None  # too few 👍 to learn from
+    month = [
+        paper("2504.00001", "A robot that walks on ice", "Legged robot control on ice."),
+        paper("2504.00002", "A crop yield regression", "Regression of crop yield."),
+        *[paper(f"2504.1{i:04d}", f"On {SUBJECTS[i % 5]} {i}", "Plain text.") for i in range(20)],
+    ]
+    plain = rank_month(month, [], weights=WEIGHTS)
+    adapted = rank_month(month, [], weights=WEIGHTS, team=team)
+    robot = next(p for p in adapted.ranked if p.candidate.arxiv_id == "2504.00001")
+    assert adapted.ranked[0].candidate.arxiv_id == "2504.00001"
+    assert robot.contributions["team votes"] == pytest.approx(team.weight)  # the month's top team score
+    assert "team votes" in explain(robot)
+    before = next(p for p in plain.ranked if p.candidate.arxiv_id == "2504.00001")
+    assert robot.score == pytest.approx(before.score + team.weight)

@@ -39,6 +39,7 @@ from bot.ranking.model import (
     model_inputs,
 )
 from bot.ranking.priors import feedback, momentum, priors
+from bot.ranking.team import TeamModel, team_scores
 from bot.ranking.topics_score import TITLE_PHRASES_CAP, learned_scores, match_topic, scale_top
 from bot.ranking.types import Candidate, Ranking, ScoredPaper, Selection, TopicSpec
 from bot.settings import RankingWeights
@@ -49,6 +50,7 @@ COMPONENTS = ("relevance", "learned", "embedding", "priors", "momentum", "feedba
 # With the learned model, signals other than Hugging Face upvotes (citations, stars: not in the labelled
 # months) add their within-month percentile at this log-odds weight, set by hand.
 OTHER_SIGNALS_WEIGHT = 0.5
+TEAM = "team votes"  # the contribution of a deployment's own vote model (`team.py`)
 EXPLAIN_FEATURES = 6  # model features shown per paper, largest contributions first
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -66,6 +68,7 @@ def rank_month(
     embedder: Embedder | None = None,
     prior_coefficients: Mapping[str, float] | None = None,
     model: RankerModel | Literal["shipped"] | None = "shipped",
+    team: TeamModel | None = None,
 ) -> Selection:
     """Rank `candidates` against `topics` and pick `size` papers plus `others` more.
 
@@ -73,7 +76,7 @@ def rank_month(
     example papers' text by arXiv id, for examples outside the month. `model` is the learned ranker
     (`model.py`; "shipped" = the bundled `model.json`); None scores relevance and priors with the
     hand-weighted sum of earlier rounds, whose cue weights `prior_coefficients` replaces (default
-    `priors.PRIOR_COEFFICIENTS`).
+    `priors.PRIOR_COEFFICIENTS`). `team` is a deployment's own text model of its votes (`team.py`).
     """
     month = list({c.arxiv_id: c for c in reversed(candidates)}.values())[::-1]  # first copy of an id
     if not month:
@@ -87,6 +90,7 @@ def rank_month(
         prior_coefficients=prior_coefficients,
         # Cue coefficients given (the earlier rounds' evaluation) mean the hand-weighted cue ranker.
         model=(load_model() if prior_coefficients is None else None) if model == "shipped" else model,
+        team=team,
     )
     features = scored.features
     totals = scored.totals.tolist()  # Python floats: same order as numpy scalars, and faster to compare
@@ -198,6 +202,7 @@ def score_papers(
     embedder: Embedder | None = None,
     prior_coefficients: Mapping[str, float] | None = None,
     model: RankerModel | None = None,
+    team: TeamModel | None = None,
 ) -> ScoredMonth:
     """Every component for every paper of `month` (ids unique). With `model`, relevance, priors and
     momentum are its feature contributions grouped (× their weights); without, the hand-weighted
@@ -299,6 +304,11 @@ def score_papers(
         # model's log-odds units: untested on the labels.
         other_signals, _ = momentum(month, skip=(UPVOTES,))
         momentum_part = grouped["momentum"] + weights.momentum * OTHER_SIGNALS_WEIGHT * other_signals
+    if team is not None and team.words:
+        team_part = weights.priors * team.weight * team_scores(team, corpus, n)
+        priors_part = priors_part + team_part
+        if model is not None:
+            contributions[TEAM] = team_part
     components = {
         "relevance": relevance_part,
         "learned": learned_part,
@@ -416,6 +426,8 @@ def explain(scored: ScoredPaper) -> str:
                 help_text = "primary arXiv category"
             if feature.endswith("(abstract)"):
                 help_text = f"{help_text}, where an abstract exists"
+            if feature == TEAM:
+                help_text = "this team's 👍/👎 votes and topic examples (its own text model)"
             if feature == TITLE_WORDS and scored.title_words:
                 help_text = ", ".join(f"{w} {c:+.2f}" for w, c in scored.title_words)
             lines.append(f"    {feature:<22} {part:+.3f}  {help_text}")
