@@ -89,7 +89,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "− categories": {"drop": ("cross_lists", *(f"primary {c}" for c in PRIMARY_CATEGORIES))},
     "− abstract indicators": {"drop": ("has_abstract", *(f"{n} (abstract)" for n in ABSTRACT_DEPENDENT))},
     "− title words": {"word_scale": 0.0},
-    "− momentum (upvote stage)": {"momentum": False},
+    "− momentum (upvote terms)": {"momentum": False},
 }
 
 
@@ -239,6 +239,9 @@ def goal_table(results: dict[str, dict[str, Row]], months: Sequence[Month]) -> t
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     ratios: list[float] = []
+    above_peer: list[bool] = []
+    above_upvotes: list[bool] = []
+    precision: list[float] = []
     summary: list[str] = []
     for month in months:
         rows = results.get(month.label)
@@ -251,6 +254,11 @@ def goal_table(results: dict[str, dict[str, Row]], months: Sequence[Month]) -> t
         ratios.append(ratio)
         peer = rows["peer (tf-idf + SVM)"].recall[50].value if "peer (tf-idf + SVM)" in rows else float("nan")
         upvotes = rows["upvotes only"].recall[50].value if "upvotes only" in rows else None
+        precision.append(rows["model"].precision.value)
+        if not np.isnan(peer):
+            above_peer.append(model.value > peer)
+        if upvotes is not None:
+            above_upvotes.append(model.value > upvotes)
         goals = ["2×" if ratio >= 2 else "**<2×**"]
         if not np.isnan(peer):
             goals.append("> peer" if model.value > peer else "**≤ peer**")
@@ -267,8 +275,12 @@ def goal_table(results: dict[str, dict[str, Row]], months: Sequence[Month]) -> t
         finite = [r for r in ratios if np.isfinite(r)]
         summary.append(
             f"median ratio to the best baseline {statistics.median(ratios):.2f}×; "
-            f"months ≥ 2×: {sum(r >= 2 for r in ratios)}/{len(ratios)}; "
-            f"lowest {min(finite) if finite else float('nan'):.2f}×"
+            f"months ≥ 2×: {sum(r >= 2 for r in ratios)}/{len(ratios)}, "
+            f"≥ 3×: {sum(r >= 3 for r in ratios)}/{len(ratios)}; "
+            f"lowest {min(finite) if finite else float('nan'):.2f}×; "
+            f"above the peer {sum(above_peer)}/{len(above_peer)}; "
+            f"above upvotes only {sum(above_upvotes)}/{len(above_upvotes)}; "
+            f"mean precision@10 {statistics.mean(precision):.2f}"
         )
     return out, summary
 
@@ -316,6 +328,7 @@ def main() -> None:
 
     tested = months[FIRST_TESTED:]
     for title, group in (
+        ("all months tested", tested),
         ("months with abstracts", [m for m in tested if m.full]),
         (
             "listing-only months (titles, authors, categories; no abstracts)",
@@ -323,6 +336,9 @@ def main() -> None:
         ),
     ):
         table, summary = goal_table(rolling, group)
+        if group is tested:
+            lines += [f"**Rolling-origin, {title} ({len(group)}):** " + "; ".join(summary) + ".", ""]
+            continue
         lines += [f"### Rolling-origin, {title}: goals", "", *table, "", *(f"*{s}*" for s in summary), ""]
     lines += ["### Rolling-origin, every method", ""]
     all_rows = [row for m in tested for row in rolling[m.label].values()]
@@ -331,19 +347,22 @@ def main() -> None:
     # Momentum.
     if momentum_pairs:
         lines += [
-            "### Momentum: the upvote stage held out (rolling-origin, months with upvotes)",
+            "### Momentum: the upvote terms held out (rolling-origin, months with upvotes)",
             "",
-            "| month | recall@50 with | without | precision@10 with | without | upvote stage fitted on |",
+            "The same rolling-origin model scored with and without its upvote terms (scored directly, "
+            "without the digest's diversity step; the ablation below refits without them).",
+            "",
+            "| month | recall@50 with | without | precision@10 with | without | upvote terms fitted "
+            "on the months before |",
             "|---|---:|---:|---:|---:|---|",
         ]
         for label, with_m, without in momentum_pairs:
             model = fitted[label]
             stage = (
-                f"×{model.base_scale:.2f} base, "
-                f"upvotes pct {model.momentum['upvotes_percentile'].coef:+.2f}, "
+                f"upvotes percentile {model.momentum['upvotes_percentile'].coef:+.2f}, "
                 f"featured {model.momentum['upvoted'].coef:+.2f}"
                 if model.momentum
-                else "no earlier month with upvotes: base model only"
+                else "none: no earlier month has upvotes, so the model has no upvote terms"
             )
             lines.append(
                 f"| {label} | {with_m.recall[50]} | {without.recall[50]} | {with_m.precision} | "
@@ -352,7 +371,8 @@ def main() -> None:
         gains = [w.recall[50].value - wo.recall[50].value for _, w, wo in momentum_pairs]
         lines += [
             "",
-            f"*mean recall@50 gain from the upvote stage: {np.mean(gains):+.3f} over {len(gains)} months*",
+            f"*mean recall@50 gain from the upvote terms: {np.mean(gains):+.3f} over {len(gains)} months "
+            f"({sum(g > 1e-9 for g in gains)} up, {sum(g < -1e-9 for g in gains)} down)*",
             "",
         ]
 

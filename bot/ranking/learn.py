@@ -1,6 +1,13 @@
-"""Fit the prior cues' coefficients from labelled months (used offline, by bench/rank_eval.py).
+"""Fit rankers on labelled months, offline (bench/rank_fit.py, bench/rank_eval.py).
 
-The model is deliberately small: an L2-regularised logistic regression of "this paper was picked" on
+`fit_model` fits the learned ranker shipped as `model.json` (`bot.ranking.model`): one L2 logistic
+regression over the month features of `model.model_inputs` (`TrainingMonth` holds them as matrices),
+common title words and the upvote features; see its docstring. `score_training_month` scores a
+month from those matrices exactly as `RankerModel.score` does at run time (tested), for the
+evaluation's many refits.
+
+`fit_prior_coefficients` fits the earlier rounds' cue ranker (`rank_month(…, model=None)`). That
+model is deliberately small: an L2-regularised logistic regression of "this paper was picked" on
 the relevance component and the generic cues of `priors.LEARNED_CUES` (author count, title length,
 named system, release, scale, frontier model, topic in title). No word of any paper is a feature, so
 the fit cannot memorise papers. Each month's positives get equal total weight, so the month with the
@@ -109,8 +116,8 @@ def with_hand_set(learned: Mapping[str, float], shipped: Mapping[str, float]) ->
 
 # ------------------------------------------------------------------------------- the learned model
 
-MODEL_C = 0.05  # L2 strength of the first stage (standardised features); chosen rolling-origin
-WORD_SCALE = 0.5  # title-word columns enter × this: a stronger penalty on words than on cues
+MODEL_C = 0.05  # L2 strength (standardised features); 0.01 and 0.2 measured no better rolling-origin
+WORD_SCALE = 1.0  # title-word columns enter × this (0.5 and 2.0 measured no better held out)
 MIN_WORD_PAPERS = 50  # a title word enters the model only if this many training titles have it …
 MIN_WORD_MONTHS = 4  # … spread over at least this many training months: no word names one paper
 MOMENTUM_C = 1.0

@@ -31,7 +31,9 @@ import numpy.typing as npt
 from bot.ranking.corpus import Corpus, FloatArray
 from bot.ranking.types import Candidate
 
-# Each cue's weight, in relevance units. Fitted with `python bench/rank_eval.py --fit`: an L2
+# Each cue's weight in the cue ranker (`rank_month(…, model=None)`; the default learned model has its
+# own coefficients in model.json), in relevance units. Fitted in round 3 (`learn.fit_prior_coefficients`,
+# then run by bench/rank_eval.py --fit, see git history): an L2
 # logistic regression (C=0.01, each month's positives weighted equally) of "picked/popular" on the
 # relevance component and the cues below, over all three labelled months (2025-04 and 2025-05 picks,
 # 2021-06 extended_ranked), divided by the relevance coefficient. Leave-one-month-out results are in
