@@ -89,6 +89,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "− categories": {"drop": ("cross_lists", *(f"primary {c}" for c in PRIMARY_CATEGORIES))},
     "− abstract indicators": {"drop": ("has_abstract", *(f"{n} (abstract)" for n in ABSTRACT_DEPENDENT))},
     "− title words": {"word_scale": 0.0},
+    "− abstract words": {"abstract_scale": 0.0},
     "− momentum (upvote terms)": {"momentum": False},
 }
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench` as a package when run as a script
 
 from bench.rank_eval import DEFAULT_DATA, load_months
-from bot.ranking.learn import MODEL_C, WORD_SCALE, fit_model
+from bot.ranking.learn import ABSTRACT_SCALE, MODEL_C, WORD_SCALE, fit_model
 from bot.ranking.model import SHIPPED_PATH, RankerModel
 
 
@@ -42,6 +42,7 @@ def main() -> None:
             "positives": sum(m.n_positives for m in months),
             "c": MODEL_C,
             "word_scale": WORD_SCALE,
+            "abstract_scale": ABSTRACT_SCALE,
         },
     )
     seconds = time.perf_counter() - started
@@ -52,10 +53,10 @@ def main() -> None:
     print(f"fitted on {len(months)} months in {seconds:.1f}s; wrote {args.out} ({size:,} bytes)")
     for name, term in sorted(model.dense.items(), key=lambda item: -abs(item[1].coef)):
         print(f"  {name:<24} {term.coef:+.3f}")
-    print(f"  title words: {len(model.words)}")
+    print(f"  title words: {len(model.words)}, abstract words: {len(model.abstract_words)}")
     if model.momentum:
         stage = ", ".join(f"{k} {t.coef:+.3f}" for k, t in model.momentum.items())
-        print(f"  upvote stage: base × {model.base_scale:.3f}, {stage}")
+        print(f"  upvote terms: {stage}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from bot.ranking.evaluation import (
 )
 from bot.ranking.learn import MIN_WORD_MONTHS, fit_model, score_training_month, training_month
 from bot.ranking.model import (
+    ABSTRACT_WORDS,
     DENSE_FEATURES,
     SHIPPED_PATH,
     TITLE_WORDS,
@@ -137,6 +138,8 @@ def test_shipped_model_loads_once_and_is_small() -> None:
     # Title words are plain folded words, as the ranker tokenises titles; none is a phrase or an id.
     assert model.words
     assert all(words(w) == [w] for w in model.words)
+    assert model.abstract_words
+    assert all(words(w) == [w] for w in model.abstract_words)
     meta = json.loads(SHIPPED_PATH.read_text())["meta"]
     assert meta["fitted_by"] == "bench/rank_fit.py"
 
@@ -220,8 +223,11 @@ def test_a_listing_month_without_abstracts_ranks_by_what_it_has() -> None:
     pool, picks = synthetic_month("2504", upvotes=False, abstracts=False)
     selection = rank_month(pool, [AGENTS], weights=WEIGHTS)
     # The abstract-only features are 0 for everyone: the same contribution on every paper.
-    for feature in ("has_abstract", "release (abstract)"):
+    for feature in ("has_abstract", "release (abstract)", ABSTRACT_WORDS):
         assert len({p.contributions.get(feature, 0.0) for p in selection.ranked}) == 1
+    scored = score_papers(pool, [AGENTS], weights=WEIGHTS, examples={}, model=load_model())
+    assert scored.inputs is not None
+    assert scored.inputs.abstract_words is None
     assert {p.candidate.arxiv_id for p in selection.ranked[: len(picks)]} == picks
 
 
@@ -267,6 +273,7 @@ def test_fit_learns_the_separating_cues_and_upvotes_and_is_deterministic() -> No
     assert fitted_on(specs, momentum=False)[0].momentum is None
     assert "authors" not in fitted_on(specs, drop=("authors",))[0].dense
     assert not fitted_on(specs, word_scale=0.0)[0].words
+    assert not fitted_on(specs, abstract_scale=0.0)[0].abstract_words
 
 
 def test_words_seen_in_too_few_months_stay_out_of_the_model() -> None:
@@ -282,6 +289,7 @@ def test_fast_scoring_equals_run_time_scoring() -> None:
     assert scored.inputs is not None
     vocabulary: dict[str, int] = {}
     month = training_month("2599", scored.inputs, np.zeros(len(pool), dtype=bool), vocabulary)
+    assert model.abstract_words  # the abstract words take part in the comparison
     assert np.allclose(score_training_month(model, month, vocabulary), scored.totals)
 
 

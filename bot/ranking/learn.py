@@ -118,9 +118,9 @@ def with_hand_set(learned: Mapping[str, float], shipped: Mapping[str, float]) ->
 
 MODEL_C = 0.05  # L2 strength (standardised features); 0.01 and 0.2 measured no better rolling-origin
 WORD_SCALE = 1.0  # title-word columns enter × this (0.5 and 2.0 measured no better held out)
+ABSTRACT_SCALE = 1.0  # abstract-word columns enter × this (0.5 measured a little worse)
 MIN_WORD_PAPERS = 50  # a title word enters the model only if this many training titles have it …
 MIN_WORD_MONTHS = 4  # … spread over at least this many training months: no word names one paper
-MOMENTUM_C = 1.0
 MIN_WORD_COEF = 1e-3  # smaller word coefficients are dropped from the artefact
 
 
@@ -134,6 +134,7 @@ class TrainingMonth:
     has_upvotes: bool
     words: sparse.csr_matrix  # papers × len(vocabulary): title word presence, shared columns
     positive: np.ndarray  # bool per paper
+    abstract_words: sparse.csr_matrix | None = None  # the same for abstracts (None: a listing)
 
 
 def training_month(
@@ -144,10 +145,15 @@ def training_month(
     for word, column in inputs.vocabulary.items():
         if column < remap.size:
             remap[column] = vocabulary.setdefault(word, len(vocabulary))
-    titles = inputs.title_words.tocoo()
-    words = sparse.csr_matrix(
-        (titles.data, (titles.row, remap[titles.col])), shape=(inputs.n, max(len(vocabulary), 1))
-    )
+
+    def renumbered(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+        found = matrix.tocoo()
+        return sparse.csr_matrix(
+            (found.data, (found.row, remap[found.col])), shape=(inputs.n, max(len(vocabulary), 1))
+        )
+
+    words = renumbered(inputs.title_words)
+    abstracts = None if inputs.abstract_words is None else renumbered(inputs.abstract_words)
     return TrainingMonth(
         label=label,
         dense=np.column_stack([inputs.dense[name] for name in DENSE_FEATURES]),
@@ -155,6 +161,7 @@ def training_month(
         has_upvotes=inputs.has_upvotes,
         words=words,
         positive=np.asarray(positive, dtype=bool),
+        abstract_words=abstracts,
     )
 
 
@@ -170,100 +177,110 @@ def fit_model(
     *,
     c: float = MODEL_C,
     word_scale: float = WORD_SCALE,
+    abstract_scale: float = ABSTRACT_SCALE,
     momentum: bool = True,
-    stacked: bool = False,
     drop: Collection[str] = (),
     meta: Mapping[str, object] | None = None,
 ) -> RankerModel:
     """Fit the model on `months` (those without a positive are skipped): an L2 logistic regression
-    of "picked" on the standardised features, the upvote features (0 in months without readings;
-    `momentum=False` leaves them out) and common title words (`word_scale` 0: no words).
-    `stacked=True` instead fits the upvote weights afterwards, on the months with readings, over the
-    first fit's score (measured a little worse held out). `drop` names features left out (ablation)."""
+    of "picked" on the standardised features, the upvote features (0 in months without readings,
+    where a constant ranks nothing; `momentum=False` leaves them out), and common title and abstract
+    words (× `word_scale` / `abstract_scale`; 0 leaves them out). `drop` names features left out
+    (the ablation). Deterministic (lbfgs, no random draw)."""
     from sklearn.linear_model import LogisticRegression
 
     usable = [m for m in months if m.positive.any()]
     if not usable:
         raise ValueError("no labelled positives to fit on")
     labels = np.concatenate([m.positive for m in usable])
-    sample_weight = _month_weights(usable)
-    dense = np.vstack([m.dense for m in usable])
     keep = [i for i, name in enumerate(DENSE_FEATURES) if name not in drop]
-    dense = dense[:, keep]
-    joint = momentum and not stacked and any(m.has_upvotes for m in usable)
+    dense = np.vstack([m.dense for m in usable])[:, keep]
+    joint = momentum and any(m.has_upvotes for m in usable)
     if joint:
-        # Upvote features are 0 in months without readings: a constant there, which ranks nothing.
         dense = np.column_stack([dense, np.vstack([m.momentum for m in usable])])
     mean, spread = dense.mean(axis=0), dense.std(axis=0)
     spread[spread == 0] = 1.0
     blocks: list[Any] = [sparse.csr_matrix((dense - mean) / spread)]
-    chosen: list[str] = []
-    if word_scale > 0:
-        n_columns = max(len(vocabulary), 1)
-        word_rows = sparse.vstack([_width(m.words, n_columns) for m in usable]).tocsr()
-        papers = np.asarray(word_rows.sum(axis=0)).ravel()
-        months_with = np.sum(
-            [np.asarray(_width(m.words, n_columns).sum(axis=0)).ravel() > 0 for m in usable], axis=0
-        )
-        columns = np.flatnonzero((papers >= MIN_WORD_PAPERS) & (months_with >= MIN_WORD_MONTHS))
-        by_column = {column: word for word, column in vocabulary.items()}
-        chosen = [by_column[int(column)] for column in columns]
-        blocks.append(word_rows[:, columns] * word_scale)
-    matrix = sparse.hstack(blocks).tocsr()
+    n_columns = max(len(vocabulary), 1)
+    by_column = {column: word for word, column in vocabulary.items()}
+    title_rows = [_width(m.words, n_columns) for m in usable]
+    abstract_rows = [
+        _width(m.abstract_words, n_columns)
+        if m.abstract_words is not None
+        else sparse.csr_matrix((len(m.positive), n_columns))
+        for m in usable
+    ]
+    title_columns = _common_words(title_rows) if word_scale > 0 else np.zeros(0, dtype=np.int64)
+    abstract_columns = _common_words(abstract_rows) if abstract_scale > 0 else np.zeros(0, dtype=np.int64)
+    if title_columns.size:
+        blocks.append(sparse.vstack(title_rows).tocsr()[:, title_columns] * word_scale)
+    if abstract_columns.size:
+        blocks.append(sparse.vstack(abstract_rows).tocsr()[:, abstract_columns] * abstract_scale)
     model = LogisticRegression(C=c, max_iter=3000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(matrix, labels, sample_weight=sample_weight)
+        model.fit(sparse.hstack(blocks).tocsr(), labels, sample_weight=_month_weights(usable))
     coef = np.asarray(model.coef_, dtype=np.float64).ravel()
-    n_dense = len(keep) + (len(MOMENTUM_FEATURES) if joint else 0)
+    n_dense = dense.shape[1]
     dense_coef = coef[:n_dense] / spread
-    word_coef = coef[n_dense:] * word_scale
     terms = {
         DENSE_FEATURES[i]: Term(coef=round(float(k), 5), mean=round(float(mu), 5))
         for i, k, mu in zip(keep, dense_coef[: len(keep)], mean[: len(keep)], strict=True)
     }
-    joint_terms = None
+    momentum_terms = None
     if joint:
         signal_rows = np.concatenate([np.full(len(m.positive), m.has_upvotes) for m in usable])
         upvote_means = np.vstack([m.momentum for m in usable])[signal_rows].mean(axis=0)
-        joint_terms = {
+        momentum_terms = {
             name: Term(coef=round(float(k), 5), mean=round(float(mu), 5))
             for name, k, mu in zip(MOMENTUM_FEATURES, dense_coef[len(keep) :], upvote_means, strict=True)
         }
-    word_weights = {
-        word: round(float(k), 4) for word, k in zip(chosen, word_coef, strict=True) if abs(k) >= MIN_WORD_COEF
-    }
-    stage1 = RankerModel(dense=terms, words=word_weights, words_mean=0.0)
-    word_scores = [_stage1_words(stage1, m, vocabulary) for m in usable]
-    words_mean = float(np.concatenate(word_scores).mean()) if word_scores else 0.0
-    stage1 = RankerModel(dense=terms, words=word_weights, words_mean=round(words_mean, 5))
-    base_scale, momentum_terms = 1.0, joint_terms
-    signal_months = [m for m in usable if m.has_upvotes] if momentum and stacked else []
-    if signal_months:
-        base = np.concatenate([_stage1_score(stage1, m, vocabulary) for m in signal_months])
-        upvotes = np.vstack([m.momentum for m in signal_months])
-        second = np.column_stack([base, upvotes])
-        fitted = LogisticRegression(C=MOMENTUM_C, max_iter=3000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fitted.fit(
-                second, np.concatenate([m.positive for m in signal_months]), _month_weights(signal_months)
-            )
-        stage2 = np.asarray(fitted.coef_, dtype=np.float64).ravel()
-        base_scale = round(float(stage2[0]), 5)
-        means = upvotes.mean(axis=0)
-        momentum_terms = {
-            name: Term(coef=round(float(k), 5), mean=round(float(mu), 5))
-            for name, k, mu in zip(MOMENTUM_FEATURES, stage2[1:], means, strict=True)
+    title_coef = coef[n_dense : n_dense + title_columns.size] * word_scale
+    abstract_coef = coef[n_dense + title_columns.size :] * abstract_scale
+
+    def weights_of(columns: np.ndarray, values: np.ndarray) -> dict[str, float]:
+        return {
+            by_column[int(column)]: round(float(k), 4)
+            for column, k in zip(columns, values, strict=True)
+            if abs(k) >= MIN_WORD_COEF
         }
+
+    title_words, abstract_words = (
+        weights_of(title_columns, title_coef),
+        weights_of(abstract_columns, abstract_coef),
+    )
+    # Centre each word block on the training papers, as the dense features are.
+    title_mean = float(np.concatenate([_word_sum(r, vocabulary, title_words) for r in title_rows]).mean())
+    abstract_mean = float(
+        np.concatenate([_word_sum(r, vocabulary, abstract_words) for r in abstract_rows]).mean()
+    )
     return RankerModel(
         dense=terms,
-        words=word_weights,
-        words_mean=stage1.words_mean,
+        words=title_words,
+        words_mean=round(title_mean, 5),
         momentum=momentum_terms,
-        base_scale=base_scale,
         meta=dict(meta or {}),
+        abstract_words=abstract_words,
+        abstract_words_mean=round(abstract_mean, 5),
     )
+
+
+def _common_words(rows: Sequence[sparse.csr_matrix]) -> np.ndarray:
+    """Columns of words in at least `MIN_WORD_PAPERS` papers spread over `MIN_WORD_MONTHS` months."""
+    papers = np.sum([np.asarray(r.sum(axis=0)).ravel() for r in rows], axis=0)
+    months_with = np.sum([np.asarray(r.sum(axis=0)).ravel() > 0 for r in rows], axis=0)
+    return np.flatnonzero((papers >= MIN_WORD_PAPERS) & (months_with >= MIN_WORD_MONTHS))
+
+
+def _word_sum(
+    presence: sparse.csr_matrix, vocabulary: Mapping[str, int], coefs: Mapping[str, float]
+) -> FloatArray:
+    weights = np.zeros(max(len(vocabulary), 1))
+    for word, coef in coefs.items():
+        column = vocabulary.get(word)
+        if column is not None:
+            weights[column] = coef
+    return np.asarray(_width(presence, weights.size) @ weights, dtype=np.float64).ravel()
 
 
 def _width(matrix: sparse.csr_matrix, n_columns: int) -> sparse.csr_matrix:
@@ -275,32 +292,25 @@ def _width(matrix: sparse.csr_matrix, n_columns: int) -> sparse.csr_matrix:
     return matrix
 
 
-def _stage1_words(model: RankerModel, month: TrainingMonth, vocabulary: Mapping[str, int]) -> FloatArray:
-    weights = np.zeros(max(len(vocabulary), 1))
-    for word, coef in model.words.items():
-        column = vocabulary.get(word)
-        if column is not None:
-            weights[column] = coef
-    return np.asarray(_width(month.words, weights.size) @ weights, dtype=np.float64).ravel()
-
-
-def _stage1_score(model: RankerModel, month: TrainingMonth, vocabulary: Mapping[str, int]) -> FloatArray:
-    total = _stage1_words(model, month, vocabulary) - model.words_mean
-    for i, name in enumerate(DENSE_FEATURES):
-        term = model.dense.get(name)
-        if term is not None:
-            total = total + term.coef * (month.dense[:, i] - term.mean)
-    return np.asarray(total, dtype=np.float64)
-
-
 def score_training_month(
     model: RankerModel, month: TrainingMonth, vocabulary: Mapping[str, int], *, use_momentum: bool = True
 ) -> FloatArray:
     """`model.score` on a `TrainingMonth` (the evaluation's fast path; same numbers as at run time)."""
-    total = _stage1_score(model, month, vocabulary)
+    total = _word_sum(month.words, vocabulary, model.words) - model.words_mean
+    if model.abstract_words:
+        abstracts = (
+            0.0
+            if month.abstract_words is None
+            else _word_sum(month.abstract_words, vocabulary, model.abstract_words)
+        )
+        total = total + abstracts - model.abstract_words_mean
+    for i, name in enumerate(DENSE_FEATURES):
+        term = model.dense.get(name)
+        if term is not None and term.coef:
+            total = total + term.coef * (month.dense[:, i] - term.mean)
     if use_momentum and month.has_upvotes and model.momentum is not None:
         total = model.base_scale * total
         for i, name in enumerate(MOMENTUM_FEATURES):
             term = model.momentum[name]
             total = total + term.coef * (month.momentum[:, i] - term.mean)
-    return total
+    return np.asarray(total, dtype=np.float64)

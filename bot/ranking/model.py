@@ -9,8 +9,8 @@ features the ranker computes for any month at run time (`model_inputs`):
 - arXiv categories (primary category, number of cross-lists);
 - whether the paper has an abstract, and the abstract-dependent cues again *where it has one*, so a
   listing without abstracts (or a paper whose abstract is missing) is scored by what it does have;
-- title words (presence), restricted to words common across many months, so no single paper is
-  named by the model;
+- title words and abstract words (presence; abstract words only where a paper has an abstract),
+  restricted to words common across many months, so no single paper is named by the model;
 - momentum: where a month has Hugging Face upvotes (`Candidate.signals["huggingface.upvotes"]`), the
   within-month upvote percentile and "featured there at all". They are fitted together with the rest
   (0 in months without readings, where a constant ranks nothing); a month without any reading (a
@@ -73,6 +73,7 @@ GROUP = {
     **dict.fromkeys(MOMENTUM_FEATURES, "momentum"),
 }
 TITLE_WORDS = "title words"
+ABSTRACT_WORDS = "abstract words"
 
 FEATURE_HELP = {
     "relevance": "BM25 of the best topic's phrases × topic weight",
@@ -92,6 +93,7 @@ FEATURE_HELP = {
     "upvotes_percentile": "Hugging Face upvotes, percentile within the month",
     "upvoted": "featured on Hugging Face Daily Papers",
     TITLE_WORDS: "title words the curators' picks used more (or less) than other papers",
+    ABSTRACT_WORDS: "abstract words the curators' picks used more (or less) than other papers",
 }
 
 
@@ -104,6 +106,7 @@ class ModelInputs:
     has_upvotes: bool  # some paper of the month has an upvote reading
     title_words: sparse.csr_matrix  # papers × corpus vocabulary: 1 where the title has the word
     vocabulary: Mapping[str, int]  # the corpus vocabulary (folded word -> column)
+    abstract_words: sparse.csr_matrix | None = None  # the same for the abstract (None: no abstracts)
 
     @property
     def n(self) -> int:
@@ -173,12 +176,19 @@ def model_inputs(
     momentum, has_upvotes = upvote_features(candidates)
     titles = sparse.csr_matrix(corpus.title_counts[:n])
     titles.data = np.ones_like(titles.data, dtype=np.float64)
+    abstracts = None
+    if has_abstract.any():
+        # Words of the abstract: all occurrences minus the title's (the counts keep both apart).
+        abstracts = sparse.csr_matrix(corpus.counts[:n]) - sparse.csr_matrix(corpus.title_counts[:n])
+        abstracts.data = (abstracts.data > 0).astype(np.float64)
+        abstracts.eliminate_zeros()
     return ModelInputs(
         dense=dense,
         momentum=momentum,
         has_upvotes=has_upvotes,
         title_words=titles,
         vocabulary=corpus.vocabulary,
+        abstract_words=abstracts,
     )
 
 
@@ -201,6 +211,8 @@ class RankerModel:
     # × the other terms where the upvote terms apply: 1.0, except for a stacked fit (`learn.fit_model`).
     base_scale: float = 1.0
     meta: Mapping[str, Any] = field(default_factory=dict)
+    abstract_words: Mapping[str, float] = field(default_factory=dict)  # folded abstract word -> coef
+    abstract_words_mean: float = 0.0
 
     def score(
         self, inputs: ModelInputs, *, use_momentum: bool = True
@@ -214,6 +226,8 @@ class RankerModel:
             if values is not None and term.coef:
                 parts[name] = term.coef * (values - term.mean)
         parts[TITLE_WORDS] = self.title_word_scores(inputs) - self.words_mean
+        if self.abstract_words:
+            parts[ABSTRACT_WORDS] = self.abstract_word_scores(inputs) - self.abstract_words_mean
         staged = use_momentum and inputs.has_upvotes and self.momentum is not None
         if staged and self.momentum is not None:
             parts = {name: self.base_scale * values for name, values in parts.items()}
@@ -223,12 +237,12 @@ class RankerModel:
         return np.asarray(total, dtype=np.float64).reshape(n), parts
 
     def title_word_scores(self, inputs: ModelInputs) -> FloatArray:
-        weights = np.zeros(inputs.title_words.shape[1])
-        for word, coef in self.words.items():
-            column = inputs.vocabulary.get(word)
-            if column is not None and column < weights.size:
-                weights[column] = coef
-        return np.asarray(inputs.title_words @ weights, dtype=np.float64).reshape(inputs.n)
+        return _word_scores(inputs.title_words, inputs.vocabulary, self.words)
+
+    def abstract_word_scores(self, inputs: ModelInputs) -> FloatArray:
+        if inputs.abstract_words is None:
+            return np.zeros(inputs.n)
+        return _word_scores(inputs.abstract_words, inputs.vocabulary, self.abstract_words)
 
     def title_word_notes(self, title: str, limit: int = 3) -> list[tuple[str, float]]:
         """The title's words with the largest coefficients, for `explain`."""
@@ -242,6 +256,8 @@ class RankerModel:
             "dense": {k: {"coef": t.coef, "mean": t.mean} for k, t in self.dense.items()},
             "words_mean": self.words_mean,
             "words": dict(sorted(self.words.items())),
+            "abstract_words_mean": self.abstract_words_mean,
+            "abstract_words": dict(sorted(self.abstract_words.items())),
             "momentum": None
             if self.momentum is None
             else {
@@ -271,12 +287,25 @@ class RankerModel:
                 dense=dense,
                 words={str(w): float(c) for w, c in data["words"].items()},
                 words_mean=float(data["words_mean"]),
+                abstract_words={str(w): float(c) for w, c in (data.get("abstract_words") or {}).items()},
+                abstract_words_mean=float(data.get("abstract_words_mean") or 0.0),
                 momentum=momentum,
                 base_scale=1.0 if stage is None else float(stage["base_scale"]),
                 meta=dict(data.get("meta") or {}),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"{source} is not a ranking model file: {exc!r}") from None
+
+
+def _word_scores(
+    presence: sparse.csr_matrix, vocabulary: Mapping[str, int], coefs: Mapping[str, float]
+) -> FloatArray:
+    weights = np.zeros(presence.shape[1])
+    for word, coef in coefs.items():
+        column = vocabulary.get(word)
+        if column is not None and column < weights.size:
+            weights[column] = coef
+    return np.asarray(presence @ weights, dtype=np.float64).reshape(presence.shape[0])
 
 
 def _term(value: Mapping[str, Any]) -> Term:
