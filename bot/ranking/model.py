@@ -208,7 +208,8 @@ class RankerModel:
     words: Mapping[str, float]  # folded title word -> coefficient (presence)
     words_mean: float  # mean title-word contribution over the training papers (centres it)
     momentum: Mapping[str, Term] | None = None  # upvote terms, None when fitted without signals
-    # × the other terms where the upvote terms apply: 1.0, except for a stacked fit (`learn.fit_model`).
+    # × the other terms where the upvote terms apply (1.0 as `learn.fit_model` fits; kept in the format
+    # so a two-stage fit can be expressed).
     base_scale: float = 1.0
     meta: Mapping[str, Any] = field(default_factory=dict)
     abstract_words: Mapping[str, float] = field(default_factory=dict)  # folded abstract word -> coef
@@ -217,8 +218,8 @@ class RankerModel:
     def score(
         self, inputs: ModelInputs, *, use_momentum: bool = True
     ) -> tuple[FloatArray, dict[str, FloatArray]]:
-        """Score per paper and each feature's contribution (they sum to the score). The momentum
-        stage applies only when the month has upvote readings and the model has that stage."""
+        """Score per paper and each feature's contribution (they sum to the score). The upvote
+        terms apply only when the month has upvote readings and the model has them."""
         n = inputs.n
         parts: dict[str, FloatArray] = {}
         for name, term in self.dense.items():
