@@ -437,7 +437,7 @@ def explain(scored: ScoredPaper) -> str:
 
 _MODEL_COMPONENT_HELP = {
     "relevance": "learned model: topic relevance and topic phrases in the title",
-    "priors": "learned model: generic cues, categories and title words (drivers below)",
+    "priors": "learned model: generic cues, categories, title and abstract words (drivers below)",
     "momentum": "learned model: Hugging Face upvotes this month (other signals hand-weighted)",
 }
 
