@@ -94,7 +94,7 @@ class RankingWeights(BaseModel):
     learned_unsupervised: float = Field(default=0.0, ge=0.0)
     embedding: float = Field(default=0.0, ge=0.0)
     priors: float = Field(default=1.0, ge=0.0)
-    momentum: float = Field(default=0.5, ge=0.0)
+    momentum: float = Field(default=1.0, ge=0.0)
     feedback: float = Field(default=0.2, ge=0.0)
 
 

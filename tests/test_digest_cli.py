@@ -106,3 +106,6 @@ def test_digest_and_rank(env: dict[str, str], session_factory: sessionmaker[Sess
     assert "Ranking for October 2026" in ranked.output
     assert data["picks"][0]["arxiv_id"] in ranked.output
     assert "score" in ranked.output
+    # The shipped learned model ranks by default, and --explain says what drove each paper.
+    assert "drivers (learned model" in ranked.output
+    assert "title words" in ranked.output

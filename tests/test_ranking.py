@@ -95,7 +95,7 @@ def test_bm25_matches_phrases_and_ranks_title_matches_higher() -> None:
     in_title = paper("2504.00001", "Reinforcement learning for robots", "We train robots with rewards.")
     in_abstract = paper("2504.00002", "Robots that learn", "We train robots with reinforcement learning.")
     scattered = paper("2504.00003", "Learning robots", "Learning from reinforcement signals in robots.")
-    selection = rank_month([scattered, in_abstract, in_title, *filler()], [RL], weights=WEIGHTS)
+    selection = rank_month([scattered, in_abstract, in_title, *filler()], [RL], weights=WEIGHTS, model=None)
     by_id = {p.candidate.arxiv_id: p for p in selection.ranked}
     assert by_id["2504.00001"].components["relevance"] > by_id["2504.00002"].components["relevance"] > 0
     assert by_id["2504.00003"].components["relevance"] == 0.0
@@ -108,7 +108,7 @@ def test_exclude_phrase_suppresses_the_topic_match() -> None:
     simulation = paper(
         "2504.00002", "An agent based model of traffic", "Agent based model of cities with agents."
     )
-    selection = rank_month([agent, simulation, *filler()], [AGENTS], weights=WEIGHTS)
+    selection = rank_month([agent, simulation, *filler()], [AGENTS], weights=WEIGHTS, model=None)
     by_id = {p.candidate.arxiv_id: p for p in selection.ranked}
     assert by_id["2504.00001"].topic == "Agents"
     assert by_id["2504.00002"].topic is None
@@ -235,7 +235,8 @@ def test_author_output_counts_the_most_prolific_authors_papers_this_month() -> N
     assert author_outputs([paper("2504.00001", "X", authors=())]) == [0]
     # Listing an author twice on one paper does not make them prolific.
     assert author_outputs([paper("2504.00001", "X", authors=("A", "A"))]) == [1]
-    by_id = {p.candidate.arxiv_id: p for p in rank_month([*group, loner], [RL], weights=WEIGHTS).ranked}
+    ranked = rank_month([*group, loner], [RL], weights=WEIGHTS, model=None).ranked
+    by_id = {p.candidate.arxiv_id: p for p in ranked}
     assert by_id["2504.00001"].prior_parts["author_output"] > by_id["2504.00009"].prior_parts["author_output"]
     assert "author_output" in explain(by_id["2504.00001"])
     assert "papers this month" not in by_id["2504.00001"].reason  # a ranking cue, not a reader's reason
@@ -244,7 +245,7 @@ def test_author_output_counts_the_most_prolific_authors_papers_this_month() -> N
 def test_prior_coefficients_can_be_replaced_for_evaluation() -> None:
     crowd = paper("2504.00001", "Soil notes again", authors=tuple(f"A{i}" for i in range(40)))
     solo = paper("2504.00002", "Soil notes")
-    default = rank_month([crowd, solo], [RL], weights=WEIGHTS)
+    default = rank_month([crowd, solo], [RL], weights=WEIGHTS, model=None)
     assert default.ranked[0].candidate.arxiv_id == "2504.00001"
     no_authors = rank_month(
         [crowd, solo], [RL], weights=WEIGHTS, prior_coefficients={"authors": 0.0, "concise": 1.0}

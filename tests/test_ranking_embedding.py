@@ -76,7 +76,8 @@ def test_normalised_rows_are_unit_float32_and_zero_rows_stay_zero() -> None:
 
 def test_embedding_finds_the_topic_paper_without_any_phrase_match() -> None:
     embedder = KeywordEmbedder()
-    selection = rank_month(month(), [ROBOTS], weights=WEIGHTS, embedder=embedder)
+    # The cue ranker (model=None): its relevance component is the raw BM25 part, 0 without a match.
+    selection = rank_month(month(), [ROBOTS], weights=WEIGHTS, embedder=embedder, model=None)
     top = selection.ranked[0]
     assert top.candidate.arxiv_id == "2504.00002"
     assert top.topic == "Robots"

@@ -24,6 +24,7 @@ from scipy import sparse
 from bot.ranking import DEFAULT_TOPICS, Candidate, TopicSpec, rank_month
 from bot.ranking.corpus import SEPARATOR, Corpus, _count_matrix, _number_tokens, _split, build_corpus
 from bot.ranking.evaluation import load_pool
+from bot.ranking.model import load_model
 from bot.ranking.rank import _NON_WORD, _near_duplicate, score_papers
 from bot.ranking.types import Ranking, ScoredPaper
 from bot.settings import RankingWeights
@@ -186,7 +187,7 @@ def test_ranking_reads_like_a_list_and_builds_each_paper_once() -> None:
 def test_rank_month_ranked_equals_building_every_paper_eagerly(sample: list[Candidate]) -> None:
     topics = [dataclasses.replace(t, weight=1.0 + k / 10) for k, t in enumerate(DEFAULT_TOPICS)]
     selection = rank_month(sample, topics, weights=WEIGHTS, size=8, others=4, max_per_topic=2)
-    scored = score_papers(sample, topics, weights=WEIGHTS, examples={})
+    scored = score_papers(sample, topics, weights=WEIGHTS, examples={}, model=load_model())
     order = sorted(range(len(sample)), key=lambda i: (-scored.totals[i], sample[i].arxiv_id))
     eager = [scored.paper(i) for i in order]
     assert list(selection.ranked) == eager
@@ -204,7 +205,7 @@ def eager_selection(
     month: Sequence[Candidate], topics: Sequence[TopicSpec], exclude: set[str], size: int, others: int
 ) -> tuple[list[str], list[str]]:
     """The selection walk as it was: over a list of every paper's ScoredPaper."""
-    scored = score_papers(month, topics, weights=WEIGHTS, examples={})
+    scored = score_papers(month, topics, weights=WEIGHTS, examples={}, model=load_model())
     order = sorted(range(len(month)), key=lambda i: (-scored.totals[i], month[i].arxiv_id))
     ranked = [scored.paper(i) for i in order]
     chosen_rows: list[int] = []

@@ -12,18 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import math
 import random
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import ValidationError as PydanticValidationError
 
 from bot.errors import NotFoundError, ValidationError
 from bot.ranking.default_topics import DEFAULT_TOPICS
 from bot.ranking.embedding import Embedder
+from bot.ranking.model import UPVOTES, RankerModel
 from bot.ranking.rank import rank_month
 from bot.ranking.types import Candidate, TopicSpec
 from bot.settings import RankingWeights, TopicSeed
@@ -97,6 +100,12 @@ def _candidate(row: Mapping[str, Any], line: int) -> Candidate:
         date = date.replace(tzinfo=dt.UTC)
     categories = _strings(row.get("categories"), "categories", line)
     comment, journal_ref = row.get("comment"), row.get("journal_ref")
+    signals = row.get("signals") or {}
+    if not isinstance(signals, dict) or not all(
+        isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        for k, v in signals.items()
+    ):
+        raise ValidationError(f"line {line}: `signals` must map names to finite numbers.")
     return Candidate(
         arxiv_id=arxiv_id,
         title=_text(row.get("title", ""), "title", line),
@@ -107,6 +116,7 @@ def _candidate(row: Mapping[str, Any], line: int) -> Candidate:
         submitted_at=date,
         comment=comment if isinstance(comment, str) else None,
         journal_ref=journal_ref if isinstance(journal_ref, str) else None,
+        signals={k: float(v) for k, v in signals.items()},
     )
 
 
@@ -189,10 +199,17 @@ def ranker_order(
     weights: RankingWeights,
     prior_coefficients: Mapping[str, float] | None = None,
     embedder: Embedder | None = None,
+    model: RankerModel | Literal["shipped"] | None = "shipped",
 ) -> list[str]:
-    """The ranker's list as a reader meets it: picks, then other papers, then the rest by score."""
+    """The ranker's list as a reader meets it: picks, then other papers, then the rest by score.
+    `model` as in `rank_month` (None: the hand-weighted cues, `prior_coefficients`)."""
     selection = rank_month(
-        pool, topics, weights=weights, prior_coefficients=prior_coefficients, embedder=embedder
+        pool,
+        topics,
+        weights=weights,
+        prior_coefficients=prior_coefficients,
+        embedder=embedder,
+        model=None if prior_coefficients is not None else model,
     )
     shown = [p.candidate.arxiv_id for p in (*selection.picks, *selection.others)]
     seen = set(shown)
@@ -212,7 +229,9 @@ def baseline_orders(pool: Sequence[Candidate], topics: Sequence[TopicSpec]) -> d
     return {
         "random": shuffled,
         "newest": by_key(lambda c: (-c.submitted_at.timestamp(), _reverse_id(c.arxiv_id))),
-        "topic_bm25": [p.candidate.arxiv_id for p in rank_month(pool, topics, weights=bm25_only).ranked],
+        "topic_bm25": [
+            p.candidate.arxiv_id for p in rank_month(pool, topics, weights=bm25_only, model=None).ranked
+        ],
         "authors": by_key(lambda c: (-len(c.authors), c.arxiv_id)),
     }
 
@@ -238,3 +257,120 @@ def evaluate(
         name: metrics(order, labels, pool_ids) for name, order in baseline_orders(pool, topics).items()
     }
     return {"ranker": ranker, "baselines": baselines}
+
+
+# ------------------------------------------------------------------ held-out evaluation over months
+
+SHOWN = 10  # precision@10: the digest's picks
+BOOTSTRAP_ROUNDS = 2000
+INTERVAL = (5.0, 95.0)  # a 90% interval
+
+
+def discover_months(data: Path) -> tuple[list[str], list[str]]:
+    """Labelled months under `data` (a `labels-M.json` with its `pool-M.jsonl.gz`), oldest first, and
+    a sentence for each labels file skipped because its pool is missing."""
+    months, skipped = [], []
+    for path in sorted(data.glob("labels-*.json")):
+        month = path.name.removeprefix("labels-").removesuffix(".json")
+        if (data / f"pool-{month}.jsonl.gz").is_file():
+            months.append(month)
+        else:
+            skipped.append(f"{month}: no pool-{month}.jsonl.gz beside its labels, skipped")
+    return months, skipped
+
+
+def positives_of(labels: Labels) -> frozenset[str]:
+    """What a month is fitted and measured on: its popular list when it has one, else its picks."""
+    return labels.popular if labels.popular is not None else labels.picks
+
+
+def hit_ranks(order: Sequence[str], positives: Collection[str]) -> np.ndarray:
+    """0-based rank of each positive found in `order` (positives outside it are left out)."""
+    wanted = set(positives)
+    return np.array([rank for rank, paper in enumerate(order) if paper in wanted], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Interval:
+    value: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.3f} [{self.low:.2f}–{self.high:.2f}]"
+
+
+def recall_interval(ranks: np.ndarray, n_positives: int, k: int, seed: int) -> Interval:
+    """recall@k with a bootstrap 90% interval: the positives resampled with replacement (seeded)."""
+    if n_positives == 0:
+        return Interval(float("nan"), float("nan"), float("nan"))
+    hit = np.zeros(n_positives, dtype=bool)
+    hit[: int(np.count_nonzero(ranks < k))] = True
+    draws = np.random.default_rng(seed).integers(0, n_positives, size=(BOOTSTRAP_ROUNDS, n_positives))
+    resampled = hit[draws].mean(axis=1)
+    low, high = np.percentile(resampled, INTERVAL)
+    return Interval(float(hit.mean()), float(low), float(high))
+
+
+def precision_interval(ranks: np.ndarray, n_positives: int, k: int, seed: int) -> Interval:
+    """precision@k (positives among the first k) with the same bootstrap over the positives: each
+    resample counts its positives that fall in the first k."""
+    if n_positives == 0:
+        return Interval(float("nan"), float("nan"), float("nan"))
+    hit = np.zeros(n_positives, dtype=bool)
+    hit[: int(np.count_nonzero(ranks < k))] = True
+    draws = np.random.default_rng(seed).integers(0, n_positives, size=(BOOTSTRAP_ROUNDS, n_positives))
+    resampled = np.minimum(hit[draws].sum(axis=1), k) / k
+    low, high = np.percentile(resampled, INTERVAL)
+    return Interval(float(hit.sum() / k), float(low), float(high))
+
+
+def order_by(scores: Sequence[float] | np.ndarray, ids: Sequence[str]) -> list[str]:
+    """Ids best first by score, ties to the lower id (as `rank_month` breaks them)."""
+    values = np.asarray(scores, dtype=np.float64)
+    rows = sorted(range(len(ids)), key=lambda i: (-values[i], ids[i]))
+    return [ids[i] for i in rows]
+
+
+def upvotes_order(pool: Sequence[Candidate], rest: Sequence[str]) -> list[str]:
+    """ "Upvotes only": the papers with a Hugging Face upvote reading, most upvoted first, then the
+    others in the order of `rest` (newest first in the report). What a team reading the Daily Papers
+    top list instead of the bot would see."""
+    upvoted = [c for c in pool if UPVOTES in c.signals]
+    first = [c.arxiv_id for c in sorted(upvoted, key=lambda c: (-c.signals[UPVOTES], c.arxiv_id))]
+    seen = set(first)
+    return first + [i for i in rest if i not in seen]
+
+
+def peer_texts(pool: Sequence[Candidate]) -> list[str]:
+    """What the arxiv-sanity-style peer reads of a paper: its title and abstract."""
+    return [f"{c.title}. {c.abstract}" for c in pool]
+
+
+def peer_features(texts: Sequence[str]) -> Any:
+    """tf-idf rows over uni- and bigrams (sublinear tf, l2), fitted on all the texts given at once,
+    as arxiv-sanity-lite fits one tf-idf over its whole database (no labels are used)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectoriser = TfidfVectorizer(
+        lowercase=True,
+        strip_accents="unicode",
+        stop_words="english",
+        ngram_range=(1, 2),
+        max_features=20_000,
+        min_df=5,
+        max_df=0.1,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    return vectoriser.fit_transform(texts)
+
+
+def peer_scores(train: Any, picked: np.ndarray, test: Any) -> np.ndarray:
+    """A linear SVM of the earlier months' picks against their other papers (class-balanced), as
+    arxiv-sanity-lite ranks for a user's tag; the test month's papers by its decision value."""
+    from sklearn.svm import LinearSVC
+
+    model = LinearSVC(C=0.01, class_weight="balanced", max_iter=5000, tol=1e-5, random_state=0)
+    model.fit(train, picked)
+    return np.asarray(model.decision_function(test), dtype=np.float64)

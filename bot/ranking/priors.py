@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -31,7 +31,9 @@ import numpy.typing as npt
 from bot.ranking.corpus import Corpus, FloatArray
 from bot.ranking.types import Candidate
 
-# Each cue's weight, in relevance units. Fitted with `python bench/rank_eval.py --fit`: an L2
+# Each cue's weight in the cue ranker (`rank_month(…, model=None)`; the default learned model has its
+# own coefficients in model.json), in relevance units. Fitted in round 3 (`learn.fit_prior_coefficients`,
+# then run by bench/rank_eval.py --fit, see git history): an L2
 # logistic regression (C=0.01, each month's positives weighted equally) of "picked/popular" on the
 # relevance component and the cues below, over all three labelled months (2025-04 and 2025-05 picks,
 # 2021-06 extended_ranked), divided by the relevance coefficient. Leave-one-month-out results are in
@@ -270,14 +272,17 @@ def priors(
     return np.asarray(total, dtype=np.float64).reshape(n), notes, parts, cues
 
 
-def momentum(candidates: Sequence[Candidate]) -> tuple[FloatArray, list[tuple[str, ...]]]:
-    """Mean within-month percentile over the signal names seen this month; 0 without readings.
+def momentum(
+    candidates: Sequence[Candidate], skip: Collection[str] = ()
+) -> tuple[FloatArray, list[tuple[str, ...]]]:
+    """Mean within-month percentile over the signal names seen this month (but `skip`); 0 without
+    readings.
 
     A percentile is the share of papers with that reading at or below this one, so the month's most
     cited paper scores 1.0 whatever its absolute count; a zero reading scores 0.
     """
     n = len(candidates)
-    names = sorted({name for c in candidates for name in c.signals})
+    names = sorted({name for c in candidates for name in c.signals if name not in skip})
     result = np.zeros(n)
     strong: list[list[str]] = [[] for _ in range(n)]
     for name in names:

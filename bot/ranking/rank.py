@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +28,18 @@ from scipy import sparse
 
 from bot.ranking.corpus import FloatArray, build_corpus, tfidf
 from bot.ranking.embedding import Embedder, normalised
+from bot.ranking.model import (
+    FEATURE_HELP,
+    GROUP,
+    TITLE_WORDS,
+    UPVOTES,
+    ModelInputs,
+    RankerModel,
+    load_model,
+    model_inputs,
+)
 from bot.ranking.priors import feedback, momentum, priors
+from bot.ranking.team import TeamModel, team_scores
 from bot.ranking.topics_score import TITLE_PHRASES_CAP, learned_scores, match_topic, scale_top
 from bot.ranking.types import Candidate, Ranking, ScoredPaper, Selection, TopicSpec
 from bot.settings import RankingWeights
@@ -35,6 +47,11 @@ from bot.settings import RankingWeights
 DUPLICATE_SIMILARITY = 0.8  # tf-idf cosine above which two papers count as the same work
 MAX_TERMS_SHOWN = 3
 COMPONENTS = ("relevance", "learned", "embedding", "priors", "momentum", "feedback")
+# With the learned model, signals other than Hugging Face upvotes (citations, stars: not in the labelled
+# months) add their within-month percentile at this log-odds weight, set by hand.
+OTHER_SIGNALS_WEIGHT = 0.5
+TEAM = "team votes"  # the contribution of a deployment's own vote model (`team.py`)
+EXPLAIN_FEATURES = 6  # model features shown per paper, largest contributions first
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -50,12 +67,16 @@ def rank_month(
     examples: Mapping[str, Candidate] | None = None,
     embedder: Embedder | None = None,
     prior_coefficients: Mapping[str, float] | None = None,
+    model: RankerModel | Literal["shipped"] | None = "shipped",
+    team: TeamModel | None = None,
 ) -> Selection:
     """Rank `candidates` against `topics` and pick `size` papers plus `others` more.
 
     Deterministic: equal inputs give equal output (ties go to the lower arXiv id). `examples` holds
-    example papers' text by arXiv id, for examples outside the month. `prior_coefficients` replaces
-    the shipped `priors.PRIOR_COEFFICIENTS` (used by the leave-one-month-out evaluation).
+    example papers' text by arXiv id, for examples outside the month. `model` is the learned ranker
+    (`model.py`; "shipped" = the bundled `model.json`); None scores relevance and priors with the
+    hand-weighted sum of earlier rounds, whose cue weights `prior_coefficients` replaces (default
+    `priors.PRIOR_COEFFICIENTS`). `team` is a deployment's own text model of its votes (`team.py`).
     """
     month = list({c.arxiv_id: c for c in reversed(candidates)}.values())[::-1]  # first copy of an id
     if not month:
@@ -67,6 +88,9 @@ def rank_month(
         examples=examples or {},
         embedder=embedder,
         prior_coefficients=prior_coefficients,
+        # Cue coefficients given (the earlier rounds' evaluation) mean the hand-weighted cue ranker.
+        model=(load_model() if prior_coefficients is None else None) if model == "shipped" else model,
+        team=team,
     )
     features = scored.features
     totals = scored.totals.tolist()  # Python floats: same order as numpy scalars, and faster to compare
@@ -129,6 +153,9 @@ class ScoredMonth:
         notes: list[tuple[str, ...]],
         prior_parts: dict[str, FloatArray],
         prior_cues: dict[str, FloatArray],
+        inputs: ModelInputs | None = None,
+        model: RankerModel | None = None,
+        contributions: dict[str, FloatArray] | None = None,
     ) -> None:
         self.month = month
         self.features = features
@@ -140,6 +167,10 @@ class ScoredMonth:
         self.notes = notes
         self.prior_parts = prior_parts  # each cue's weighted contribution (before weights.priors)
         self.prior_cues = prior_cues  # each cue's raw value, the features the coefficients were fitted on
+        self.inputs = inputs  # the learned model's features (what `learn.fit_model` fits on)
+        self.model = model
+        # With a model: each feature's contribution, after its group's weight (sums to those groups).
+        self.contributions = contributions or {}
 
     def topic(self, i: int) -> str | None:
         """Paper `i`'s best topic, None when no topic matched."""
@@ -157,6 +188,8 @@ class ScoredMonth:
             components=parts,
             reason=_reason(topic, terms, self.notes[i], parts, self.month[i].votes),
             prior_parts={name: round(float(v[i]), 6) for name, v in self.prior_parts.items()},
+            contributions={name: round(float(v[i]), 6) for name, v in self.contributions.items()},
+            title_words=tuple(self.model.title_word_notes(self.month[i].title)) if self.model else (),
         )
 
 
@@ -168,8 +201,12 @@ def score_papers(
     examples: Mapping[str, Candidate],
     embedder: Embedder | None = None,
     prior_coefficients: Mapping[str, float] | None = None,
+    model: RankerModel | None = None,
+    team: TeamModel | None = None,
 ) -> ScoredMonth:
-    """Every component for every paper of `month` (ids unique)."""
+    """Every component for every paper of `month` (ids unique). With `model`, relevance, priors and
+    momentum are its feature contributions grouped (× their weights); without, the hand-weighted
+    sum of earlier rounds."""
     n = len(month)
     active = [t for t in topics if t.enabled and t.weight > 0]
     index_of = {c.arxiv_id: i for i, c in enumerate(month)}
@@ -235,20 +272,49 @@ def score_papers(
         embedded_part = np.where(
             has_topic, topic_weight * weights.embedding * embedded[best_topic, columns], 0
         )
+        best_relevance = np.where(has_topic, topic_weight * relevance[best_topic, columns], 0)
     else:
         topic_index = np.full(n, -1, dtype=np.int64)
-        relevance_part = learned_part = embedded_part = np.zeros(n)
+        relevance_part = learned_part = embedded_part = best_relevance = np.zeros(n)
 
     prior_values, prior_notes, prior_parts, prior_cues = priors(
         month, corpus, title_topic, prior_coefficients
     )
     momentum_values, strong_signals = momentum(month)
+    inputs = model_inputs(month, corpus, best_relevance, prior_cues)
+    contributions: dict[str, FloatArray] = {}
+    if model is None:
+        priors_part = weights.priors * prior_values
+        momentum_part = weights.momentum * momentum_values
+    else:
+        _total, parts = model.score(inputs)
+        group_weight = {
+            "relevance": weights.relevance,
+            "priors": weights.priors,
+            "momentum": weights.momentum,
+        }
+        contributions = {name: group_weight[GROUP.get(name, "priors")] * v for name, v in parts.items()}
+        grouped = {
+            group: np.sum([v for k, v in contributions.items() if GROUP.get(k, "priors") == group], axis=0)
+            + np.zeros(n)
+            for group in group_weight
+        }
+        relevance_part, priors_part = grouped["relevance"], grouped["priors"]
+        # Signals the model was not fitted on (citations, stars) keep the hand-set momentum, in the
+        # model's log-odds units: untested on the labels.
+        other_signals, _ = momentum(month, skip=(UPVOTES,))
+        momentum_part = grouped["momentum"] + weights.momentum * OTHER_SIGNALS_WEIGHT * other_signals
+    if team is not None and team.words:
+        team_part = weights.priors * team.weight * team_scores(team, corpus, n)
+        priors_part = priors_part + team_part
+        if model is not None:
+            contributions[TEAM] = team_part
     components = {
         "relevance": relevance_part,
         "learned": learned_part,
         "embedding": embedded_part,
-        "priors": weights.priors * prior_values,
-        "momentum": weights.momentum * momentum_values,
+        "priors": priors_part,
+        "momentum": momentum_part,
         "feedback": weights.feedback * feedback(month),
     }
     totals = np.sum(list(components.values()), axis=0)
@@ -273,6 +339,9 @@ def score_papers(
         notes=notes,
         prior_parts=prior_parts,
         prior_cues=prior_cues,
+        inputs=inputs,
+        model=model,
+        contributions=contributions,
     )
 
 
@@ -339,15 +408,38 @@ def explain(scored: ScoredPaper) -> str:
         lines.append(f"topic: {scored.topic} (matched: {terms})")
     else:
         lines.append("topic: none matched")
+    learned_model = bool(scored.contributions)
     for name in COMPONENTS:
         value = scored.components.get(name, 0.0)
-        lines.append(f"  {name:<10} {value:+.3f}  {_COMPONENT_HELP[name]}")
-        if name == "priors":
+        help_text = _MODEL_COMPONENT_HELP.get(name) if learned_model else None
+        lines.append(f"  {name:<10} {value:+.3f}  {help_text or _COMPONENT_HELP[name]}")
+        if name == "priors" and not learned_model:
             for cue, part in scored.prior_parts.items():
                 if part:
                     lines.append(f"    {cue:<12} {part:+.3f}  {_PRIOR_HELP[cue]}")
+    if learned_model:
+        lines.append("drivers (learned model, log-odds against an average paper):")
+        drivers = sorted(scored.contributions.items(), key=lambda item: (-abs(item[1]), item[0]))
+        for feature, part in drivers[:EXPLAIN_FEATURES]:
+            help_text = FEATURE_HELP.get(feature) or FEATURE_HELP.get(feature.split(" (")[0], "")
+            if feature.startswith("primary "):
+                help_text = "primary arXiv category"
+            if feature.endswith("(abstract)"):
+                help_text = f"{help_text}, where an abstract exists"
+            if feature == TEAM:
+                help_text = "this team's 👍/👎 votes and topic examples (its own text model)"
+            if feature == TITLE_WORDS and scored.title_words:
+                help_text = ", ".join(f"{w} {c:+.2f}" for w, c in scored.title_words)
+            lines.append(f"    {feature:<22} {part:+.3f}  {help_text}")
     lines.append(f"why: {scored.reason}")
     return "\n".join(lines)
+
+
+_MODEL_COMPONENT_HELP = {
+    "relevance": "learned model: topic relevance and topic phrases in the title",
+    "priors": "learned model: generic cues, categories, title and abstract words (drivers below)",
+    "momentum": "learned model: Hugging Face upvotes this month (other signals hand-weighted)",
+}
 
 
 _COMPONENT_HELP = {

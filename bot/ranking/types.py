@@ -52,6 +52,10 @@ class ScoredPaper:
     reason: str  # one line a reader understands: why this paper was picked
     # The priors component split by cue (before `RankingWeights.priors`), for --explain.
     prior_parts: Mapping[str, float] = field(default_factory=dict)
+    # With the learned model: each feature's contribution to the score (log-odds against an average
+    # training paper, after its group's weight), and the title's most weighted words with their weight.
+    contributions: Mapping[str, float] = field(default_factory=dict)
+    title_words: tuple[tuple[str, float], ...] = ()
 
 
 class Ranking(Sequence[ScoredPaper]):
