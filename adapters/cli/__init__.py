@@ -1,14 +1,16 @@
-"""The `trends` command line. Each module below adds its commands to the shared Typer app.
+"""The `trends` command line (the console script, pyproject's `trends = "adapters.cli:main"`).
 
-Commands that start a chat adapter (`serve`, `run`) are added by `adapters.cli`, the console script,
-because the core never imports an adapter.
+The command line is an edge like Slack and Discord: each module below adds its commands to the shared
+Typer app (`adapters.cli.app`) and calls the core's services. Importing this package registers every
+command, in the order `trends --help` shows them; the modules import their services inside the command
+bodies, so loading the CLI stays cheap (tests/test_cli_startup.py, bench/cli_startup.py).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from bot.cli.app import app
+from adapters.cli.app import app
 
 # Imported for their side effect of registering commands, in the order `trends --help` shows them.
 for _module in (
@@ -22,8 +24,9 @@ for _module in (
     "ranking",
     "status",
     "db",
+    "serve",
 ):
-    importlib.import_module(f"bot.cli.{_module}")
+    importlib.import_module(f"adapters.cli.{_module}")
 
 __all__ = ["app", "main"]
 
