@@ -24,9 +24,9 @@ from bot.arxiv_ids import abs_url, parse_arxiv_id, pdf_url
 from bot.db.fts import FTS_TABLE, SQLITE_TRIGGER_NAMES, SQLITE_TRIGGERS
 from bot.db.models import Paper
 from bot.errors import ValidationError
-from bot.harvest.links import extract_links
-from bot.harvest.records import PaperRecord
 from bot.months import Month
+from bot.paper_links import extract_links
+from bot.paper_records import PaperRecord
 
 # Rows per INSERT statement: ~20 bound parameters each stays well under SQLite's 32,766 limit.
 UPSERT_CHUNK = 500

@@ -44,8 +44,8 @@ from bot.arxiv_ids import parse_arxiv_id
 from bot.db.papers import UpsertCounts, bulk_upsert
 from bot.db.uow import UnitOfWork
 from bot.errors import NotFoundError, SourceError, TrendsError, ValidationError
-from bot.harvest.records import PaperRecord
 from bot.months import Month
+from bot.paper_records import PaperRecord
 from bot.signals.store import record_imported_signals
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
-from bot.harvest.records import PaperRecord
+from bot.paper_records import PaperRecord
 
 # Characters XML 1.0 forbids; real feeds never contain them, so neither may ours.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
