@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import Container, build
 from bot.chat.commands import Publish
-from bot.chat.context import Invocation
 from bot.chat.service import ChatService
 from bot.db.models import DeliveredMessage, Delivery, Digest, HarvestRun, Paper
 from bot.delivery import DeliveryEngine, Pacer
 from bot.digest.views import DigestView
 from bot.errors import ConfigError
+from bot.invocation import Invocation
 from bot.leases import LeaseStore
 from bot.months import Month
 from bot.scheduler import context as app_context
