@@ -9,6 +9,11 @@ the checkout is read. Each run's CPU time is the growth of `resource.getrusage(R
 around one `subprocess.run`: it counts the child process only, so other work on a loaded machine
 barely moves it, unlike wall time. The figure to compare is the minimum over the runs; the median is
 printed alongside.
+
+Bytecode: an installed `trends` (pip, the Docker image) runs from compiled `.pyc` files. The untimed
+first runs write them for this checkout, even when PYTHONDONTWRITEBYTECODE is set here, so the figures
+are those of an installed bot; `--source` keeps PYTHONDONTWRITEBYTECODE as set and so times Python
+compiling the project's modules on every start as well.
 """
 
 from __future__ import annotations
@@ -55,6 +60,11 @@ def main(argv: list[str] | None = None) -> None:
         dest="commands",
         help='a command to time, e.g. "topics list" (repeatable; default the three light ones)',
     )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE from the environment (project modules compiled every run)",
+    )
     options = parser.parse_args(argv)
     commands = options.commands or list(DEFAULT_COMMANDS)
     repo = Path(__file__).resolve().parent.parent
@@ -63,9 +73,14 @@ def main(argv: list[str] | None = None) -> None:
         env = {key: value for key, value in os.environ.items() if not key.startswith("TRENDS_")}
         env["TRENDS_DATABASE_URL"] = f"sqlite:///{cwd / 'trends.db'}"
         env["PYTHONPATH"] = str(repo)
+        if not options.source:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
         _trends(["db", "upgrade"], cwd, env)
         _trends(["topics", "list"], cwd, env)  # the first one seeds the default topics: not timed
-        print(f"CPU seconds per run (user + sys), {options.runs} runs, budget {BUDGET_SECONDS:.2f} s")
+        cache = "compiled every run" if env.get("PYTHONDONTWRITEBYTECODE") else "cached bytecode"
+        print(
+            f"CPU seconds per run (user + sys), {options.runs} runs, {cache}, budget {BUDGET_SECONDS:.2f} s"
+        )
         print(f"{'command':<16} {'min':>6} {'median':>7}  runs")
         for command in commands:
             args = command.split()
