@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from adapters.cli.app import container, fail
 from bot.bootstrap import Container
 from bot.chat.service import ChatService
-from bot.cli.app import container, fail
 from bot.delivery import ThreadPoster
 from bot.errors import ConfigError, ConflictError
 from bot.feedback import FeedbackService
@@ -219,7 +219,7 @@ def _request_stop(stop: asyncio.Event, signum: int) -> None:
 
 
 def main() -> None:
-    """The body of `trends run` (the command itself is in `adapters.commands`, imported lazily)."""
+    """The body of `trends run` (the command is in `adapters.cli.serve`, which imports this lazily)."""
     with container() as built:
         configure_logging(built.settings)
         path = sqlite_path(built.settings.database_url)

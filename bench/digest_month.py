@@ -24,7 +24,7 @@ from bot.bootstrap import build
 from bot.digest.render import render_markdown
 from bot.digest.service import DigestService
 from bot.harvest.harvester import store_records
-from bot.harvest.records import PaperRecord
+from bot.paper_records import PaperRecord
 from bot.settings import load_settings
 
 MONTH = "2026-10"

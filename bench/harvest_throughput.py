@@ -40,8 +40,8 @@ from bot.db.engine import make_engine, make_session_factory  # noqa: E402
 from bot.db.papers import upsert_many  # noqa: E402
 from bot.db.uow import UnitOfWork  # noqa: E402
 from bot.harvest.harvester import Harvester  # noqa: E402
-from bot.harvest.records import PaperRecord  # noqa: E402
 from bot.harvest.source import ArxivSource, Window  # noqa: E402
+from bot.paper_records import PaperRecord  # noqa: E402
 from tests.fakes.arxiv_atom import render_feed  # noqa: E402
 from tests.fakes.arxiv_server import FakeArxivServer  # noqa: E402
 from tests.paper_corpus import generate_papers  # noqa: E402

@@ -27,10 +27,10 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from bot.chat.context import Invocation
 from bot.db.models import Audience, AudienceOwner, Digest, Subscription, Topic, utcnow
 from bot.db.uow import UnitOfWork
 from bot.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from bot.invocation import Invocation
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

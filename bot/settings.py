@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from bot.errors import ConfigError
+from bot.setting_values import ApprovalTarget, cron_fields
 
 _log = logging.getLogger(__name__)
 _ADMIN_ID_PART = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -365,9 +366,7 @@ class Settings(BaseSettings):
     @field_validator("harvest_cron", "digest_cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        from bot.scheduler.cron import parse_cron
-
-        parse_cron(value)  # raises ValueError with a readable message
+        cron_fields(value)  # raises ValueError with a readable message
         return value.strip()
 
     @model_validator(mode="after")
@@ -382,8 +381,6 @@ class Settings(BaseSettings):
     @field_validator("approval_channel")
     @classmethod
     def _check_approval_channel(cls, value: str | None) -> str | None:
-        from bot.scheduler.approval import ApprovalTarget
-
         if value is None or not value.strip():
             return None
         ApprovalTarget.parse(value)  # raises ValueError with a readable message

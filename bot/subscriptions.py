@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.audiences import DEFAULT_AUDIENCE, audience_id
-from bot.chat.context import Invocation
 from bot.db.models import Audience, Subscription
 from bot.db.uow import UnitOfWork
+from bot.invocation import Invocation
 
 
 @dataclass(frozen=True, slots=True)

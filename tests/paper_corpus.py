@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db.papers import _row as paper_row
-from bot.harvest.records import PaperRecord
+from bot.paper_records import PaperRecord
 
 DEFAULT_FIRST = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 DEFAULT_DAYS = 31

@@ -15,13 +15,13 @@ from sqlalchemy import Engine, select, text
 from bot.audiences import DEFAULT_AUDIENCE, AudienceService, Workspace
 from bot.bootstrap import Container, build
 from bot.chat import commands as c
-from bot.chat.context import Invocation
 from bot.db import migrations
 from bot.db.engine import make_engine
 from bot.db.models import Audience, AudienceOwner, Paper, Topic
 from bot.digest.service import DigestService
 from bot.digest.topics import TopicDraft, TopicService
 from bot.errors import ConfigError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from bot.invocation import Invocation
 from bot.scheduler.approval import approve_target, approve_value, parse_approve_value
 from bot.settings import load_settings
 from tests.conftest import PG_URL_ENV, PostgresDatabases

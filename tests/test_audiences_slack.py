@@ -211,8 +211,8 @@ async def test_each_audience_draft_is_approved_on_its_own_and_posted_to_its_chan
     slack_env: None, sqlite_url: str
 ) -> None:
     from bot.audiences import AudienceService, Workspace
-    from bot.chat.context import Invocation
     from bot.digest.service import DigestService
+    from bot.invocation import Invocation
     from bot.scheduler import jobs
     from bot.subscriptions import SubscriptionService
     from tests.test_slack_approval import (

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import Container, build
 from bot.chat import commands as c
-from bot.chat.context import Invocation
 from bot.chat.service import ChatService
 from bot.db.models import Digest, Subscription, Topic
+from bot.invocation import Invocation
 from bot.settings import load_settings
 from tests.factories import make_paper
 from tests.fakes.posters import FakePlatform

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from bot.cli import app
+from adapters.cli import app
 from tests.factories import make_paper
 
 runner = CliRunner()

@@ -20,11 +20,10 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from adapters.cli import app
 from bot.bootstrap import build
 from bot.chat import commands as c
-from bot.chat.context import Invocation
 from bot.chat.service import ChatService
-from bot.cli import app
 from bot.db.models import Digest, DigestEntry, Paper, Vote
 from bot.db.uow import UnitOfWork
 from bot.digest.service import DigestService
@@ -33,6 +32,7 @@ from bot.errors import ConflictError
 from bot.feedback import FeedbackService
 from bot.harvest.harvester import Harvester
 from bot.harvest.source import ArxivSource
+from bot.invocation import Invocation
 from bot.months import Month
 from bot.scheduler.jobs import digest_month
 from bot.settings import load_settings

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.chat.context import Invocation
 from bot.db.models import DeliveredMessage, Delivery
 from bot.db.uow import UnitOfWork
 from bot.delivery import DeliveryEngine, DeliveryError, Pacer
 from bot.digest.views import DigestView
+from bot.invocation import Invocation
 from bot.leases import LeaseStore
 from bot.subscriptions import SubscriptionService
 from tests.factories import published_month

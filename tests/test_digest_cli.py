@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from bot.cli import app
+from adapters.cli import app
 from tests.test_digest import add_papers
 
 runner = CliRunner()

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from adapters.discord.approval import STALE, DiscordApprovalNotifier
 from adapters.discord.client import TrendsBot
 from bot.bootstrap import Container, build
-from bot.chat.context import Invocation
 from bot.chat.service import ChatService
 from bot.db.models import Digest
 from bot.delivery import DeliveryEngine, DeliveryError, Pacer
 from bot.digest.service import DigestService
+from bot.invocation import Invocation
 from bot.publish import PublishService
 from bot.scheduler import jobs
 from bot.scheduler.approval import ApprovalTarget

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.discord.client import bot_intents
 from adapters.discord.poster import DiscordPoster, nonce_for
 from adapters.discord.render import footer_has_marker
-from bot.chat.context import Invocation
 from bot.db.models import DeliveredMessage, DigestEntry
 from bot.db.uow import UnitOfWork
 from bot.delivery import ChannelRef, DeliveryEngine, DeliveryError, Pacer, Posted
 from bot.digest.views import DigestView, EntryView
+from bot.invocation import Invocation
 from bot.subscriptions import SubscriptionService
 from tests.factories import published_month
 from tests.fakes.discord_api import (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from adapters.cli import app
 
 DATA = Path(__file__).parent / "data" / "ranking"
 POOL = DATA / "pool.jsonl"

@@ -25,7 +25,7 @@ from bot.db.engine import make_engine, make_session_factory
 from bot.db.fts import FtsQuery, SearchFilter, search
 from bot.db.models import Paper
 from bot.db.papers import newest_per_paper
-from bot.harvest.records import PaperRecord
+from bot.paper_records import PaperRecord
 from bot.textquery import parse_text_query
 from tests.bench_data import bench_file
 from tests.conftest import PostgresDatabases

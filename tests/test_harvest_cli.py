@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.cli.harvest import resolve_window
+from adapters.cli import app
+from adapters.cli.harvest import resolve_window
 from bot.errors import ValidationError
 from tests.fakes.arxiv_server import FakeArxivServer
 from tests.paper_corpus import generate_papers

@@ -22,8 +22,8 @@ from bot.db.models import Paper
 from bot.db.papers import UpsertCounts, get_by_arxiv_id
 from bot.db.uow import UnitOfWork
 from bot.harvest.harvester import Harvester
-from bot.harvest.records import PaperRecord
 from bot.harvest.source import ArxivSource
+from bot.paper_records import PaperRecord
 from bot.textquery import parse_text_query
 from tests.fakes.arxiv_server import FakeArxivServer
 from tests.paper_corpus import generate_papers, hostile_papers

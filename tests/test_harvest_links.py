@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.harvest.links import MAX_URL_LENGTH, extract_links
+from bot.paper_links import MAX_URL_LENGTH, extract_links
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 from pytest_socket import SocketConnectBlockedError
 
 from bot.errors import HarvestError, ValidationError
-from bot.harvest.records import PaperRecord
 from bot.harvest.source import ArxivSource, Window, build_query
+from bot.paper_records import PaperRecord
 from bot.settings import load_settings
 from tests.fakes.arxiv_server import FakeArxivServer, make_records
 from tests.paper_corpus import generate_papers, hostile_papers

@@ -129,6 +129,12 @@ def test_ensure_ready_creates_an_empty_database(empty_engine: Engine) -> None:
     migrations.ensure_ready(empty_engine)  # and accepts it afterwards
 
 
+def test_the_cheap_head_revision_is_alembics_head(empty_engine: Engine) -> None:
+    # Every command compares the database with HEAD_REVISION instead of loading the scripts: a new
+    # migration must bump it, or commands would refuse every freshly upgraded database.
+    assert migrations.head_revision(empty_engine) == migrations.HEAD_REVISION
+
+
 def test_ensure_ready_refuses_an_older_revision(empty_engine: Engine) -> None:
     migrations.upgrade(empty_engine, revisions_base_to_head(empty_engine)[0])
     with pytest.raises(DatabaseNotReadyError, match="trends db upgrade"):

@@ -21,8 +21,8 @@ from bot.db.papers import (
 )
 from bot.db.uow import UnitOfWork
 from bot.errors import ValidationError
-from bot.harvest.records import PaperRecord
 from bot.months import Month
+from bot.paper_records import PaperRecord
 from tests.fakes.arxiv_server import make_records
 
 OCT = dt.datetime(2026, 10, 1, 0, 0, tzinfo=dt.UTC)

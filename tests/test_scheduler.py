@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import Container, build
 from bot.chat.commands import Publish
-from bot.chat.context import Invocation
 from bot.chat.service import ChatService
 from bot.db.models import DeliveredMessage, Delivery, Digest, HarvestRun, Paper
 from bot.delivery import DeliveryEngine, Pacer
 from bot.digest.views import DigestView
 from bot.errors import ConfigError
+from bot.invocation import Invocation
 from bot.leases import LeaseStore
 from bot.months import Month
 from bot.scheduler import context as app_context
@@ -412,6 +412,44 @@ def test_six_field_cron_has_seconds_and_previous_fire_time() -> None:
     assert previous_fire_time(trigger, now) == now.replace(second=5)
     monthly = parse_cron("0 8 1 * *", "Europe/Paris")
     assert previous_fire_time(monthly, now) == dt.datetime(2026, 11, 1, 7, tzinfo=dt.UTC)
+
+
+CRON_SAMPLES = (
+    "0 6 * * *", "0 8 1 * *", "*/5 * * * * *", "0 6 * * 1-5", "0 6 * * mon-fri", "0 6 * * MON,wed",
+    "0 6 * * */2", "0 6 * * 0,7", "15,45 */2 1-15/3 jan-jun *", "0 0 last * *", "0 0 31 12 *",
+    "59 23 * * sun", "0 6 1/10 * *", "0 6 * 2/5 *", "0 6 * * 9", "61 * * * *", "0 24 * * *",
+    "0 6 0 * *", "0 6 32 * *", "0 6 * 13 *", "0 6 * * funday", "0 6 * foo *", "0 6 5-1 * *",
+    "*/0 * * * *", "*/60 * * * *", "0-10/11 * * * *", "0 6 * jun-jan *", "x * * * *", "0 6 * * 1-",
+    "every day", "0 6 * * * * *", "0 6 first * *", "1,,2 * * * *",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("expression", CRON_SAMPLES)
+def test_the_settings_cron_check_never_accepts_what_apscheduler_refuses(expression: str) -> None:
+    # The settings check cron without APScheduler (cheap start-up); the scheduler builds the trigger
+    # from the same fields, so what the settings accept must build.
+    from apscheduler.triggers.cron import CronTrigger
+
+    from bot.setting_values import cron_fields
+
+    try:
+        fields = cron_fields(expression)
+    except ValueError:
+        return
+    CronTrigger(timezone=dt.UTC, **fields)  # raises if the check was looser than APScheduler
+
+
+def test_the_settings_cron_check_accepts_the_usual_forms() -> None:
+    from bot.setting_values import cron_fields
+
+    accepted = []
+    for expression in CRON_SAMPLES:
+        try:
+            cron_fields(expression)
+            accepted.append(expression)
+        except ValueError:
+            pass
+    assert accepted == list(CRON_SAMPLES[:14])
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from rich.console import Console
 from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.cli import signals as signals_cli
+from adapters.cli import app
+from adapters.cli import signals as signals_cli
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import PaperSignal
 from tests.fakes.signal_servers import FakeGitHub, FakeHuggingFace, FakeSemanticScholar, Fault, insert_papers

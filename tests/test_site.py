@@ -243,7 +243,7 @@ def test_site_command_writes_the_site(
 ) -> None:
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from adapters.cli import app
 
     monkeypatch.setenv("TRENDS_DATABASE_URL", db_url)
     out = tmp_path / "from-cli"

@@ -38,12 +38,12 @@ from adapters.slack.blocks import (
 from adapters.slack.poster import METADATA_EVENT_TYPE, SlackPoster
 from bot.bootstrap import Container, build
 from bot.chat.commands import Command
-from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.chat.service import ChatService
 from bot.db.models import Digest, DigestEntry, Subscription, Topic, Vote
 from bot.delivery import DeliveryEngine, Pacer
 from bot.feedback import FeedbackService
+from bot.invocation import Invocation
 from bot.publish import PublishService
 from bot.settings import load_settings
 from tests.factories import add_published_digest, make_paper

@@ -31,11 +31,11 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.poster import METADATA_EVENT_TYPE, SlackPoster
 from bot.bootstrap import Container, build
-from bot.chat.context import Invocation
 from bot.chat.service import ChatService
 from bot.db.models import Digest
 from bot.delivery import DeliveryEngine, DeliveryError, Pacer
 from bot.feedback import FeedbackService
+from bot.invocation import Invocation
 from bot.publish import PublishService
 from bot.scheduler import jobs
 from bot.scheduler.context import AppContext

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.app import build_web_client
 from adapters.slack.poster import SlackPoster
-from bot.chat.context import Invocation
 from bot.db.models import DeliveredMessage
 from bot.db.uow import UnitOfWork
 from bot.delivery import ChannelRef, DeliveryEngine, Pacer, Posted
 from bot.digest.views import DigestView, EntryView
+from bot.invocation import Invocation
 from bot.settings import load_settings
 from bot.subscriptions import SubscriptionService
 from tests.factories import digest_view, published_month

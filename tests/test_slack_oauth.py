@@ -32,12 +32,12 @@ from adapters.slack.oauth import BOT_SCOPES, INSTALL_PATH
 from adapters.slack.poster import SlackPoster
 from adapters.slack.workspaces import WorkspaceNotInstalled
 from bot.bootstrap import Container, build
-from bot.chat.context import Invocation
 from bot.chat.service import ChatService
 from bot.db.models import SlackInstallation, SlackOAuthState
 from bot.delivery import DeliveryEngine, DeliveryError, DeliveryReport, Pacer
 from bot.errors import ConfigError
 from bot.feedback import FeedbackService
+from bot.invocation import Invocation
 from bot.publish import PublishService
 from bot.scheduler.logs import REDACTED, configure_logging
 from bot.settings import load_settings

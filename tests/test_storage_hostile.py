@@ -23,8 +23,8 @@ from bot.db.uow import UnitOfWork
 from bot.errors import ValidationError
 from bot.harvest.bulk import BAD_ID, NOT_JSON, UNKNOWN_CATEGORY, BulkImporter
 from bot.harvest.harvester import Harvester, store_records
-from bot.harvest.records import MAX_TITLE_CHARS, clean_record
 from bot.harvest.source import ArxivSource, repair_char_refs
+from bot.paper_records import MAX_TITLE_CHARS, clean_record
 from tests.fakes.arxiv_server import FakeArxivServer
 from tests.paper_corpus import (
     HUGE_TITLE_CHARS,

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.chat.context import Invocation
 from bot.db.models import DeliveredMessage, Delivery, Subscription, Vote
 from bot.db.uow import UnitOfWork
 from bot.feedback import FeedbackService, vote_value
+from bot.invocation import Invocation
 from bot.subscriptions import SubscriptionService
 from tests.factories import add_published_digest, make_paper
 

@@ -39,11 +39,11 @@ import discord
 from discord import app_commands
 
 from bot.chat import commands as c
-from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.chat.service import ChatService
 from bot.digest.topics import TopicChanges, TopicDraft
 from bot.errors import TrendsError, ValidationError
+from bot.invocation import Invocation
 from bot.months import Month
 
 from .render import CHOICE_NAME_LIMIT, CONTENT_LIMIT, Rendered, clip, help_embed, is_shareable, render_reply

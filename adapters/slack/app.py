@@ -78,10 +78,10 @@ from adapters.slack.workspaces import (
     make_client,
 )
 from bot.chat.commands import Chart, Command, Issue, Publish, Search, is_admin_command, parse_command
-from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.errors import ConfigError, TrendsError
 from bot.feedback import FeedbackService
+from bot.invocation import Invocation
 from bot.scheduler.approval import PublishGate, already_delivered, approve_target, parse_approve_value
 from bot.settings import Settings
 

@@ -29,7 +29,6 @@ from bot.archive.service import ArchiveService
 from bot.audiences import DEFAULT_AUDIENCE, AudienceService
 from bot.bootstrap import Container
 from bot.chat import commands as c
-from bot.chat.context import Invocation
 from bot.chat.replies import Reply
 from bot.chat.text import search_text, trend_text
 from bot.db.models import utcnow
@@ -38,6 +37,7 @@ from bot.digest.service import DigestService
 from bot.digest.topics import TopicService
 from bot.digest.views import DigestView, TopicView
 from bot.errors import ConflictError, NotFoundError, PermissionDeniedError, TrendsError
+from bot.invocation import Invocation
 from bot.months import Month
 from bot.publish import PublishService
 from bot.subscriptions import SubscriptionService

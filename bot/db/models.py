@@ -26,7 +26,6 @@ from sqlalchemy import (
     Unicode,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -61,7 +60,22 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+class JSONType(TypeDecorator[Any]):
+    """JSON, stored as JSONB on PostgreSQL.
+
+    A decorator rather than `JSON().with_variant(JSONB(), ...)` so that importing the models does not
+    import the PostgreSQL dialect: every `trends` command imports them (bench/cli_startup.py).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 def utcnow() -> dt.datetime:
@@ -72,8 +86,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {  # noqa: RUF012  (SQLAlchemy reads this class attribute)
         dt.datetime: UTCDateTime(),
-        list[str]: JSONType,
-        dict[str, Any]: JSONType,
+        list[str]: JSONType(),
+        dict[str, Any]: JSONType(),
     }
 
 

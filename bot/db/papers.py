@@ -27,9 +27,9 @@ from bot.arxiv_ids import abs_url, parse_arxiv_id, pdf_url
 from bot.db.fts import FTS_TABLE, SQLITE_TRIGGER_NAMES, SQLITE_TRIGGERS
 from bot.db.models import Paper
 from bot.errors import ValidationError
-from bot.harvest.links import extract_links
-from bot.harvest.records import PaperRecord, UnusableRecord, clean_record
 from bot.months import Month
+from bot.paper_links import extract_links
+from bot.paper_records import PaperRecord, UnusableRecord, clean_record
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""arXiv harvest: the source port and its `arxiv`-package adapter, link extraction, the harvester.
+"""arXiv harvest: the source port and its `arxiv`-package adapter, the harvester, bulk import.
 
-Kept import-free so that `bot.db.papers` can use `bot.harvest.records` without pulling in the
-network client.
+The records they produce (`bot.paper_records`) and the link extraction (`bot.paper_links`) live a
+layer below, with the values the paper repository (`bot.db.papers`) stores.
 """

@@ -18,7 +18,7 @@ newest version wins, unchanged papers are not written).
 A line that is not JSON, lacks a field, has an unreadable id or date, or names a category arXiv does not
 have is skipped: counted by reason, its line number logged (`ImportResult.skipped_lines` keeps the
 first few of each reason); so is invalid UTF-8 (a lone surrogate escape included: "not JSON"). Text
-that can be stored once cleaned is cleaned (`bot.harvest.records.clean_record`: control characters
+that can be stored once cleaned is cleaned (`bot.paper_records.clean_record`: control characters
 removed, over-long titles and abstracts cut, with a logged line). Papers outside the filters
 (`ImportFilter`) are counted as filtered.
 """
@@ -47,8 +47,8 @@ from bot.arxiv_ids import parse_arxiv_id
 from bot.db.papers import UpsertCounts, bulk_upsert
 from bot.db.uow import UnitOfWork
 from bot.errors import NotFoundError, SourceError, TrendsError, ValidationError
-from bot.harvest.records import PaperRecord, UnusableRecord, clean_record
 from bot.months import Month
+from bot.paper_records import PaperRecord, UnusableRecord, clean_record
 from bot.signals.store import record_imported_signals
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from bot.db.models import HarvestRun
 from bot.db.papers import UpsertCounts, bulk_upsert
 from bot.db.uow import UnitOfWork
 from bot.errors import TrendsError, ValidationError
-from bot.harvest.records import PaperRecord
 from bot.harvest.source import PaperSource, Window, build_query
+from bot.paper_records import PaperRecord
 
 log = logging.getLogger(__name__)
 

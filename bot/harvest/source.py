@@ -28,7 +28,7 @@ import requests
 
 from bot.arxiv_ids import is_valid_category, parse_arxiv_id
 from bot.errors import HarvestError, ValidationError
-from bot.harvest.records import PaperRecord, clean_record
+from bot.paper_records import PaperRecord, clean_record
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

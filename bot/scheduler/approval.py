@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Protocol
 
 from bot.audiences import DEFAULT_AUDIENCE
@@ -26,33 +25,10 @@ from bot.delivery import DeliveryReport
 from bot.digest.views import DigestView
 from bot.errors import ValidationError
 from bot.months import Month
+from bot.setting_values import ApprovalTarget as ApprovalTarget  # re-exported: the port uses it
 
 APPROVE_ACTION = "trends_approve_digest"
-_PLATFORMS = ("slack", "discord")
-_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _AUDIENCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalTarget:
-    platform: str
-    workspace_id: str
-    channel_id: str
-
-    @classmethod
-    def parse(cls, text: str) -> ApprovalTarget:
-        """Parse "platform:workspace:channel"; `ValueError` with a readable message otherwise."""
-        parts = [part.strip() for part in text.strip().split(":")]
-        if len(parts) != 3 or parts[0].casefold() not in _PLATFORMS:
-            raise ValueError(
-                'must look like "slack:<team id>:<channel id>" or "discord:<guild id>:<channel id>"'
-            )
-        if not all(_ID.fullmatch(part) for part in parts[1:]):
-            raise ValueError("workspace and channel must be platform ids (letters, digits, '-', '_', '.')")
-        return cls(parts[0].casefold(), parts[1], parts[2])
-
-    def __str__(self) -> str:
-        return f"{self.platform}:{self.workspace_id}:{self.channel_id}"
 
 
 def approve_value(month: str, audience: str | None = None) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
-from bot.harvest.records import PaperRecord
+from bot.paper_records import PaperRecord
 
 # Characters XML 1.0 forbids (and lone surrogates, which UTF-8 cannot carry); real feeds never
 # contain them, so neither may ours, unless a test asks for raw text.

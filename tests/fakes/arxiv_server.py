@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
-from bot.harvest.records import PaperRecord
+from bot.paper_records import PaperRecord
 from tests.fakes.arxiv_atom import encode_feed, render_feed
 
 FaultKind = Literal["status", "empty", "truncated", "malformed", "html", "slow", "raw_text"]

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.app import audiences_app, console, container, owners_app
-from bot.cli.digest import _actor
+from adapters.cli.app import audiences_app, console, container, owners_app
+from adapters.cli.digest import _actor
 
 if TYPE_CHECKING:
     from bot.audiences import AudienceView
@@ -53,8 +53,8 @@ def audiences_create(
     ] = None,
 ) -> None:
     """Create an audience, e.g. trends audiences create vision --owner slack:T0123"""
+    from adapters.cli.app import run_command
     from bot.audiences import AudienceService, Workspace
-    from bot.cli.app import run_command
 
     owners = run_command(lambda: [Workspace.parse(o) for o in owner or []])
     with container() as c:
@@ -77,8 +77,8 @@ def audiences_delete(name: str) -> None:
 @owners_app.command("add")
 def owners_add(name: str, workspace: OwnerArgument) -> None:
     """Let a workspace's admins administer it, e.g. trends audiences owners add vision discord:123"""
+    from adapters.cli.app import run_command
     from bot.audiences import AudienceService, Workspace
-    from bot.cli.app import run_command
 
     owner = run_command(lambda: Workspace.parse(workspace))
     with container() as c:
@@ -89,8 +89,8 @@ def owners_add(name: str, workspace: OwnerArgument) -> None:
 @owners_app.command("remove")
 def owners_remove(name: str, workspace: OwnerArgument) -> None:
     """Stop a workspace's admins administering the audience."""
+    from adapters.cli.app import run_command
     from bot.audiences import AudienceService, Workspace
-    from bot.cli.app import run_command
 
     owner = run_command(lambda: Workspace.parse(workspace))
     with container() as c:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from bot.cli.app import PANEL_DIGEST, app, console, run_command
+from adapters.cli.app import PANEL_DIGEST, app, console, run_command
 
 
 @app.command("eval", rich_help_panel=PANEL_DIGEST)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.app import PANEL_PAPERS, app, console, container, run_command
+from adapters.cli.app import PANEL_PAPERS, app, console, container, run_command
 from bot.errors import ValidationError
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The `trends` Typer application object and what every command shares.
 
-Command modules (`bot/cli/*.py`) attach their commands to `app` (or to a sub-app added here); a
+Command modules (`adapters/cli/*.py`) attach their commands to `app` (or to a sub-app added here); a
 command's docstring is its `--help` text. `run_command` is the CLI's single error hook: a
 `TrendsError` becomes a short red message and exit code 1 (2 for configuration), anything else is a
 bug and keeps its traceback.

@@ -1,8 +1,7 @@
-"""`trends serve …`: run a chat bot in the foreground until interrupted.
+"""`trends serve …` and `trends run`: the commands that start a chat bot and run until interrupted.
 
 Each platform is one sub-command; the adapter is imported inside it, so `trends` works without a
 platform's settings and the CLI's other commands never load slack-bolt or discord.py (nor asyncio).
-This lives in `adapters/` because `bot/` never imports an adapter.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bot.cli.app import PANEL_RUN, app, console, container, fail
+from adapters.cli.app import PANEL_RUN, app, console, container, fail
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -117,3 +116,18 @@ def serve_discord(
             asyncio.run(_with_health(serve(bot, token), built, NAME, discord_probe(bot)))
         except KeyboardInterrupt:
             console.print("Stopped.")
+
+
+@app.command("run", rich_help_panel=PANEL_RUN)
+def run() -> None:
+    """Run the bot: daily harvest, monthly digest and every chat platform whose token is set.
+
+    Slack starts with SLACK_BOT_TOKEN (Socket Mode with SLACK_APP_TOKEN, else HTTP mode on
+    TRENDS_SLACK_PORT), Discord with DISCORD_TOKEN. Schedules: TRENDS_HARVEST_CRON (default 06:00 UTC
+    daily) and TRENDS_DIGEST_CRON (default the 1st at 08:00 in TRENDS_TIMEZONE). Several replicas may
+    share one PostgreSQL database: one runs the schedule, all answer chat commands. Stop with Ctrl+C
+    or SIGTERM.
+    """
+    from adapters.run import main
+
+    main()

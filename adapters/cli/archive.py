@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, QueryCommand, app, console, container
+from adapters.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, QueryCommand, app, console, container
 
 if TYPE_CHECKING:
     from bot.archive.views import SearchResult

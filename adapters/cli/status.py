@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.app import PANEL_RUN, app, console, container, fail
+from adapters.cli.app import PANEL_RUN, app, console, container, fail
 
 if TYPE_CHECKING:
     from bot.scheduler.status import StatusReport

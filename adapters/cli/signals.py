@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from bot.cli.app import PANEL_PAPERS, app, console, container
+from adapters.cli.app import PANEL_PAPERS, app, console, container
 from bot.signals.types import ALL_SOURCES
 
 if TYPE_CHECKING:

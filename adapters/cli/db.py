@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cli.app import console, container, db_app
+from adapters.cli.app import console, container, db_app
 
 
 @db_app.command("upgrade")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.app import PANEL_PAPERS, app, console, container, run_command
+from adapters.cli.app import PANEL_PAPERS, app, console, container, run_command
 from bot.errors import ValidationError
 from bot.months import Month
 

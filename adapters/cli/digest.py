@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.cli.app import PANEL_DIGEST, app, console, container, fail, topics_app
+from adapters.cli.app import PANEL_DIGEST, app, console, container, fail, topics_app
 from bot.months import Month
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from bot.cli.app import PANEL_START, app, console, container, fail, run_command
+from adapters.cli.app import PANEL_START, app, console, container, fail, run_command
 from bot.errors import SourceError
 from bot.months import Month
 
@@ -116,7 +116,7 @@ def _harvest(c: Container, target: Month) -> None:
 
 
 def _import(c: Container, path: Path, month: Month | None) -> Month:
-    from bot.cli.bulk_import import run_import, summary
+    from adapters.cli.bulk_import import run_import, summary
     from bot.harvest.bulk import ImportFilter
 
     # The configured categories, as the online quickstart harvests them: a whole snapshot holds all of
