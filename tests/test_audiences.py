@@ -248,9 +248,11 @@ def test_delete_keeps_default_and_published_history(container: Container) -> Non
 def test_no_repeats_is_per_audience(container: Container) -> None:
     """A paper vision featured in September is never vision's again, but nlp may pick it."""
     with container.uow() as uow:
-        papers = [
-            make_paper(f"2610.0000{i}", title=f"Agents that plan {i}", abstract="LLM agents plan tool use.")
-            for i in range(1, 4)
+        papers = [  # distinct papers, so none is dropped as another's near-duplicate
+            make_paper(
+                f"2610.0000{i}", title=f"Agents that plan {subject}", abstract=f"LLM agents plan {subject}."
+            )
+            for i, subject in enumerate(("tool use", "web browsing", "robot chores"), start=1)
         ]
         uow.session.add_all(papers)
         uow.commit()

@@ -405,3 +405,27 @@ def test_ranking_with_example_papers_is_the_same_whatever_numpy_s_global_seed() 
         )
     assert runs[0] == runs[1] == runs[2]
     assert any(p.components["learned"] > 0 for p in rank_month(month, topics, weights=WEIGHTS).ranked[:50])
+
+
+def test_papers_of_the_teams_topics_come_before_papers_of_none() -> None:
+    # Short, many-author papers that match no topic score close to on-topic ones under the learned
+    # model's generic cues; a team with one narrow topic still reads that topic first.
+    grasping = [
+        paper(f"2610.1{i:04d}", f"Robot grasping study number {i}", f"We study robot grasping with g{i}.")
+        for i in range(12)
+    ]
+    unrelated = [
+        paper(f"2610.3{i:04d}", f"Other {i}", f"Misc o{i}.", authors=tuple(f"A{j} B{j}" for j in range(30)))
+        for i in range(6)
+    ]
+    topic = TopicSpec(name="Grasping", include=("robot grasping",))
+    selection = rank_month(
+        [*unrelated, *grasping], [topic], weights=WEIGHTS, size=10, others=5, max_per_topic=10
+    )
+    assert [p.topic for p in selection.picks] == ["Grasping"] * 10
+    # The two grasping papers left, then the unrelated ones fill the places the topic leaves empty.
+    assert [p.topic for p in selection.others] == ["Grasping", "Grasping", None, None, None]
+    # With the default cap of 3 a topic, the rest of the digest is filled from outside the topic.
+    capped = rank_month([*unrelated, *grasping], [topic], weights=WEIGHTS, size=10, others=0)
+    assert [p.topic for p in capped.picks][:3] == ["Grasping"] * 3
+    assert all(p.topic is None for p in capped.picks[3:])

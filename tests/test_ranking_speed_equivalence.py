@@ -215,11 +215,18 @@ def eager_selection(
     def take(limit: int) -> list[str]:
         per_topic: dict[str | None, int] = {}
         picked: list[str] = []
+        for on_topic in (True, False):  # papers of the topics first, then the rest fills
+            walk(limit, per_topic, picked, on_topic)
+        return picked
+
+    def walk(limit: int, per_topic: dict[str | None, int], picked: list[str], on_topic: bool) -> None:
         for position, i in enumerate(order):
             if len(picked) >= limit:
                 break
             paper = ranked[position]
             if i in taken or paper.candidate.arxiv_id in exclude:
+                continue
+            if on_topic and paper.topic is None:
                 continue
             if paper.topic is not None and per_topic.get(paper.topic, 0) >= 3:
                 continue
@@ -232,7 +239,6 @@ def eager_selection(
             chosen_titles.add(title_key)
             per_topic[paper.topic] = per_topic.get(paper.topic, 0) + 1
             picked.append(paper.candidate.arxiv_id)
-        return picked
 
     picks = take(size)
     return picks, take(others)

@@ -12,8 +12,9 @@ A paper's score is the sum of weighted components (weights from `RankingWeights`
 
 The best topic is the one maximising the topic-dependent part (relevance + learned + embedding).
 Selection walks the ranking best-first, skipping excluded ids and near-duplicates of papers already
-chosen, and caps each topic at `max_per_topic`; the next `others` papers, under the same rules, are
-"other papers you might like".
+chosen, and caps each topic at `max_per_topic`; papers that match none of the topics only fill the
+places the topics leave empty. The next `others` papers, under the same rules, are "other papers you
+might like".
 """
 
 from __future__ import annotations
@@ -105,6 +106,20 @@ def rank_month(
     def take(limit: int, taken: set[int]) -> list[ScoredPaper]:
         per_topic: dict[str | None, int] = {}
         picked: list[ScoredPaper] = []
+        # A team reads the papers of its own topics first: the learned model's generic cues rank a
+        # paper no topic matches close to one that does, so papers that match none only fill places
+        # the team's topics leave empty (a narrow topic in a small month).
+        for on_topic in (True, False):
+            walk(limit, taken, per_topic, picked, on_topic)
+        return picked
+
+    def walk(
+        limit: int,
+        taken: set[int],
+        per_topic: dict[str | None, int],
+        picked: list[ScoredPaper],
+        on_topic: bool,
+    ) -> None:
         for position, i in enumerate(order):
             if len(picked) >= limit:
                 break
@@ -112,6 +127,8 @@ def rank_month(
             if i in taken or candidate.arxiv_id in excluded:
                 continue
             topic = scored.topic(i)
+            if on_topic and topic is None:
+                continue
             if topic is not None and per_topic.get(topic, 0) >= max_per_topic:
                 continue
             title_key = _NON_WORD.sub(" ", candidate.title.casefold()).strip()
@@ -123,7 +140,6 @@ def rank_month(
             chosen_titles.add(title_key)
             per_topic[topic] = per_topic.get(topic, 0) + 1
             picked.append(ranked[position])
-        return picked
 
     taken: set[int] = set()
     picks = take(size, taken)
