@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.audience_models import team_model
 from bot.audiences import DEFAULT_AUDIENCE, audience_id
 from bot.db.models import Audience, Digest, DigestEntry, Paper, Topic, Vote, utcnow
 from bot.db.papers import count_month
@@ -166,6 +167,7 @@ class DigestService:
             )
         topics = self._topics(session, audience)
         settings = self._settings
+        team, team_note = team_model(session, audience)
         base = list(shared.candidates) if shared is not None else self._month_candidates(session, month)
         selection = rank_month(
             self._with_votes(session, month, audience, base),
@@ -179,8 +181,9 @@ class DigestService:
             # Off unless TRENDS_EMBEDDING_MODEL is set (and weights.embedding > 0): see docs/ranking.md.
             embedder=load_embedder(settings.embedding_model),
             features=shared.features() if shared is not None else None,
+            team=team,
         )
-        return selection, total
+        return dataclasses.replace(selection, notes=(*selection.notes, team_note)), total
 
     def _topics(self, session: Session, audience: int) -> list[TopicSpec]:
         ensure_seeded(session, self._settings, audience)

@@ -474,14 +474,17 @@ def explain(scored: ScoredPaper) -> str:
     if learned_model:
         lines.append("drivers (learned model, log-odds against an average paper):")
         drivers = sorted(scored.contributions.items(), key=lambda item: (-abs(item[1]), item[0]))
-        for feature, part in drivers[:EXPLAIN_FEATURES]:
+        shown = drivers[:EXPLAIN_FEATURES]
+        # The audience's own vote model is always shown when it is used: it is what its votes changed.
+        shown += [(feature, part) for feature, part in drivers[EXPLAIN_FEATURES:] if feature == TEAM]
+        for feature, part in shown:
             help_text = FEATURE_HELP.get(feature) or FEATURE_HELP.get(feature.split(" (")[0], "")
             if feature.startswith("primary "):
                 help_text = "primary arXiv category"
             if feature.endswith("(abstract)"):
                 help_text = f"{help_text}, where an abstract exists"
             if feature == TEAM:
-                help_text = "this team's 👍/👎 votes and topic examples (its own text model)"
+                help_text = "this audience's 👍/👎 votes and topic examples (its own text model)"
             if feature == TITLE_WORDS and scored.title_words:
                 help_text = ", ".join(f"{w} {c:+.2f}" for w, c in scored.title_words)
             lines.append(f"    {feature:<22} {part:+.3f}  {help_text}")
