@@ -84,8 +84,10 @@ def prepare_month(candidates: Sequence[Candidate]) -> MonthFeatures:
     return _prepare(_unique(candidates))
 
 
-def _prepare(month: Sequence[Candidate]) -> MonthFeatures:
-    corpus = build_corpus([c.title for c in month], [c.abstract for c in month])
+def _prepare(month: Sequence[Candidate], corpus: Corpus | None = None) -> MonthFeatures:
+    """The features of `month`, whose papers are the first rows of `corpus` (built when None)."""
+    if corpus is None:
+        corpus = build_corpus([c.title for c in month], [c.abstract for c in month])
     notes, cues = month_cues(month, corpus)
     return MonthFeatures(
         ids=tuple(c.arxiv_id for c in month),
@@ -256,9 +258,7 @@ def score_papers(
     momentum are its feature contributions grouped (× their weights); without, the hand-weighted
     sum of earlier rounds. `month_features` is `prepare_month(month)` when it is shared."""
     n = len(month)
-    if month_features is None:
-        month_features = _prepare(month)
-    elif month_features.ids != tuple(c.arxiv_id for c in month):
+    if month_features is not None and month_features.ids != tuple(c.arxiv_id for c in month):
         raise ValueError("the month features were prepared for other papers")
     active = [t for t in topics if t.enabled and t.weight > 0]
     index_of = {c.arxiv_id: i for i, c in enumerate(month)}
@@ -273,11 +273,20 @@ def score_papers(
     # One pseudo-paper per topic (its name, description and phrases): what a topic without examples
     # is "like", for the learned component's unsupervised stand-in.
     topic_rows = {t.name: len(papers) + k for k, t in enumerate(active)}
-    corpus = extend_corpus(
-        month_features.corpus,
-        [*(c.title for c in outside), *(t.name for t in active)],
-        [*(c.abstract for c in outside), *(f"{t.description} {'. '.join(t.include)}" for t in active)],
-    )
+    extra_titles = [*(c.title for c in outside), *(t.name for t in active)]
+    extra_abstracts = [
+        *(c.abstract for c in outside),
+        *(f"{t.description} {'. '.join(t.include)}" for t in active),
+    ]
+    if month_features is None:
+        # One ranking: tokenise everything at once. The month's features read only its own rows, so
+        # they equal `prepare_month`'s (tests/test_ranking_shared.py compares the two paths).
+        corpus = build_corpus(
+            [*(c.title for c in month), *extra_titles], [*(c.abstract for c in month), *extra_abstracts]
+        )
+        month_features = _prepare(month, corpus)
+    else:
+        corpus = extend_corpus(month_features.corpus, extra_titles, extra_abstracts)
     features = tfidf(corpus)
 
     per_topic = np.zeros((len(active), n))
