@@ -10,9 +10,11 @@ cache before each run:
    read once (`load_month`) and shared;
 3. every audience's build reading the month again each time (what sharing saves).
 
-Prints wall and CPU time of each and the ratio of 2 to 1 (the issue's target: at most 3×). Ranking
-itself (bot/ranking) still builds its text features per call: the shared part is the database read
-of the month's papers and their signals. Run from the repository root:
+Prints wall and CPU time of each and the ratio of 2 to 1 (the issue's target: at most 3×). In 2, the
+audiences share what does not depend on their topics (`MonthPapers`): the database read of the
+month's papers and signals, the ranking features (`rank.prepare_month`: the tokenised corpus, prior
+cues, the learned model's other inputs, momentum) and the month's context (its texts tokenised for
+the topic counts, its emerging terms). Run 3 shares nothing. Run from the repository root:
 
     python -m bench.audiences_cost --papers 25000 --audiences 10
 """

@@ -109,3 +109,5 @@ def test_digest_and_rank(env: dict[str, str], session_factory: sessionmaker[Sess
     # The shipped learned model ranks by default, and --explain says what drove each paper.
     assert "drivers (learned model" in ranked.output
     assert "title words" in ranked.output
+    # No 👍 yet: the audience's own vote model is not used, and --explain says why.
+    assert "team votes: not used" in ranked.output

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import func, select
 
+from bot.audience_models import MIN_LIKED
+from bot.audiences import default_audience_id
 from bot.bootstrap import Container, build
 from bot.chat.commands import Publish
 from bot.chat.service import ChatService
-from bot.db.models import DeliveredMessage, Delivery, Digest, HarvestRun, Paper
+from bot.db.models import AudienceModel, DeliveredMessage, Delivery, Digest, HarvestRun, Paper, Vote
 from bot.delivery import DeliveryEngine, Pacer
 from bot.digest.views import DigestView
 from bot.errors import ConfigError
@@ -28,6 +30,7 @@ from bot.scheduler.cron import parse_cron, previous_fire_time
 from bot.scheduler.runtime import due_catch_ups
 from bot.settings import load_settings
 from bot.subscriptions import SubscriptionService
+from tests.factories import make_paper
 from tests.fakes.arxiv_server import FakeArxivServer, make_records
 from tests.fakes.posters import Crash, FakePlatform
 
@@ -187,6 +190,42 @@ async def test_daily_harvest_entry_point_uses_the_installed_context(
         context.container.close()
     with pytest.raises(RuntimeError, match="trends run"):
         app_context.current()
+
+
+async def test_daily_job_refits_the_audience_vote_models_after_the_harvest(
+    sqlite_url: str, arxiv: FakeArxivServer
+) -> None:
+    context = make_context(sqlite_url, arxiv, Clock(dt.datetime(2026, 10, 10, 6, tzinfo=dt.UTC)), None)
+    app_context.install(context)
+    try:
+        with context.container.uow() as uow:
+            default = default_audience_id(uow.session)
+            papers = [make_paper(f"2609.{i:05d}", f"Robot hands {i}") for i in range(6)]
+            papers += [make_paper(f"2609.{100 + i:05d}", f"Sparse kernels {i}") for i in range(6)]
+            uow.session.add_all(papers)
+            uow.session.flush()
+            uow.session.add_all(
+                Vote(
+                    audience_id=default,
+                    platform="slack",
+                    workspace_id="T1",
+                    user_id="U1",
+                    paper_id=p.id,
+                    value=1,
+                )
+                for p in papers[:MIN_LIKED]
+            )
+            uow.commit()
+        await jobs.daily_harvest()
+        assert count(context.container, HarvestRun) == 1
+        with context.container.uow() as uow:
+            model = uow.session.get(AudienceModel, default)
+            assert model is not None
+            assert model.liked_votes == MIN_LIKED
+            assert model.words["robot"] > 0
+    finally:
+        app_context.uninstall(context)
+        context.container.close()
 
 
 # ------------------------------------------------------------------------------------------- digest

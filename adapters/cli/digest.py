@@ -108,6 +108,8 @@ def rank(
         )
     console.print(table)
     if show_explain:
+        for note in selection.notes:
+            console.print(note, highlight=False, soft_wrap=True)
         # One block per paper below the table: the explanation is several lines and reads best whole.
         for index, scored in enumerate(shown, start=1):
             console.print(f"\n[bold]#{index}[/bold] {explain(scored)}", highlight=False, soft_wrap=True)

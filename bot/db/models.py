@@ -356,6 +356,20 @@ class Vote(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class AudienceModel(Base):
+    """An audience's own text model of its taste (`bot.ranking.team`), refitted by the scheduler from
+    its 👍/👎 votes and its topics' example papers; its digest ranking adds it as "team votes"."""
+
+    __tablename__ = "audience_models"
+
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True)
+    words: Mapped[dict[str, Any]] = mapped_column()  # folded word -> SVM weight (at most MAX_WORDS)
+    liked_votes: Mapped[int] = mapped_column(Integer)  # papers with a net 👍 of this audience
+    disliked_votes: Mapped[int] = mapped_column(Integer)  # papers with a net 👎
+    examples: Mapped[int] = mapped_column(Integer)  # topic example papers among the positives
+    fitted_at: Mapped[dt.datetime] = mapped_column()
+
+
 class PaperSignal(Base):
     """A time-stamped momentum reading (citations, upvotes, stars) so growth can be computed."""
 

@@ -150,6 +150,70 @@ def count_topics(texts: Iterable[str], topics: Sequence[TopicSpec]) -> dict[str,
     return dict(counts)
 
 
+@dataclass(frozen=True, slots=True)
+class MonthTexts:
+    """A month's title+abstract texts tokenised once for every audience's `count_topics_in`: each
+    text's words as `count_topics` joins them, and for each word the texts holding it."""
+
+    words: tuple[str, ...]  # " word word … " per text
+    holding: Mapping[str, tuple[int, ...]]  # word -> indices of the texts that contain it
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> MonthTexts:
+        joined: list[str] = []
+        holding: dict[str, list[int]] = {}
+        for index, text in enumerate(texts):
+            tokens = _PHRASE_TOKEN.findall(text.lower())
+            joined.append(" " + " ".join(tokens) + " ")
+            for word in set(tokens):
+                holding.setdefault(word, []).append(index)
+        return cls(tuple(joined), {word: tuple(at) for word, at in holding.items()})
+
+
+def count_topics_in(texts: MonthTexts, topics: Sequence[TopicSpec]) -> dict[str, int]:
+    """`count_topics` over texts tokenised beforehand: the same counts, at the cost of the texts that
+    hold a phrase's first word rather than of every text."""
+    included: dict[int, set[int]] = {}
+    excluded: dict[int, set[int]] = {}
+    for index, topic in enumerate(topics):
+        for phrases, found in ((topic.include, included), (topic.exclude, excluded)):
+            for phrase in phrases:
+                normalised = _normalised(phrase)
+                if not normalised.strip():
+                    continue
+                for at in texts.holding.get(normalised.split()[0], ()):
+                    if normalised in texts.words[at]:
+                        found.setdefault(at, set()).add(index)
+    counts: Counter[str] = Counter()
+    for at in sorted(included):
+        for index in included[at] - excluded.get(at, set()):
+            counts[topics[index].name] += 1
+    return dict(counts)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedMonth:
+    """The part of a month's context that is the same for every audience: its texts and its
+    emerging terms. Read once (`load_shared_month`) by the monthly job for all audiences."""
+
+    texts: MonthTexts
+    trends: tuple[Trend, ...]
+    lookback: int
+
+
+def load_shared_month(session: Session, month: Month) -> SharedMonth:
+    from bot.archive.trending import DEFAULT_LOOKBACK, emerging_terms
+
+    in_month = (Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
+    texts = MonthTexts.of(
+        f"{title} {abstract}"
+        for title, abstract in session.execute(select(Paper.title, Paper.abstract).where(*in_month))
+    )
+    trending = emerging_terms(session, str(month), lookback=DEFAULT_LOOKBACK, limit=10)
+    trends = tuple(Trend(t.term, t.count, t.growth) for t in trending.terms)
+    return SharedMonth(texts, trends, trending.lookback)
+
+
 def _tokens(text: str) -> list[str]:
     from bot.archive.trending import IGNORED_WORDS
 
@@ -285,20 +349,31 @@ def compose_intro(
 
 
 def load_context(
-    session: Session, month: Month, topics: Sequence[TopicSpec], total_papers: int, audience: int
+    session: Session,
+    month: Month,
+    topics: Sequence[TopicSpec],
+    total_papers: int,
+    audience: int,
+    shared: SharedMonth | None = None,
 ) -> MonthContext:
     """The archive's facts about `month`: topic counts, emerging terms, and the papers featured earlier
-    in this audience's digests (what a pick follows is what its readers were shown)."""
-    from bot.archive.trending import DEFAULT_LOOKBACK, emerging_terms
+    in this audience's digests (what a pick follows is what its readers were shown). `shared` is
+    `load_shared_month(session, month)` read once for several audiences; the result is the same."""
+    if shared is None:
+        from bot.archive.trending import DEFAULT_LOOKBACK, emerging_terms
 
-    in_month = (Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
-    texts = (
-        f"{title} {abstract}"
-        for title, abstract in session.execute(select(Paper.title, Paper.abstract).where(*in_month))
-    )
-    topic_papers = count_topics(texts, topics)
-    trending = emerging_terms(session, str(month), lookback=DEFAULT_LOOKBACK, limit=10)
-    trends = tuple(Trend(t.term, t.count, t.growth) for t in trending.terms)
+        in_month = (Paper.submitted_at >= month.start, Paper.submitted_at < month.end)
+        texts = (
+            f"{title} {abstract}"
+            for title, abstract in session.execute(select(Paper.title, Paper.abstract).where(*in_month))
+        )
+        topic_papers = count_topics(texts, topics)
+        trending = emerging_terms(session, str(month), lookback=DEFAULT_LOOKBACK, limit=10)
+        trends = tuple(Trend(t.term, t.count, t.growth) for t in trending.terms)
+        lookback = trending.lookback
+    else:
+        topic_papers = count_topics_in(shared.texts, topics)
+        trends, lookback = shared.trends, shared.lookback
     rows = session.execute(
         select(Paper.title, Paper.abstract, Digest.month, DigestEntry.topic_name)
         .join(DigestEntry, DigestEntry.paper_id == Paper.id)
@@ -320,6 +395,6 @@ def load_context(
         total_papers=total_papers,
         topic_papers=topic_papers,
         trends=trends,
-        lookback=trending.lookback,
+        lookback=lookback,
         featured=featured,
     )

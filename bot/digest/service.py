@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.audience_models import team_model
 from bot.audiences import DEFAULT_AUDIENCE, audience_id
 from bot.db.models import Audience, Digest, DigestEntry, Paper, Topic, Vote, utcnow
 from bot.db.papers import count_month
@@ -41,11 +42,19 @@ from bot.ranking.types import Candidate
 from bot.settings import Settings
 from bot.signals.store import latest_signals
 
-from .editorial import MonthContext, compose_intro, load_context, pick_contexts
+from .editorial import (
+    MonthContext,
+    SharedMonth,
+    compose_intro,
+    load_context,
+    load_shared_month,
+    pick_contexts,
+)
 from .topics import ensure_seeded, to_spec
 from .views import DigestView, EntryView, Links
 
 if TYPE_CHECKING:
+    from bot.ranking.rank import MonthFeatures
     from bot.ranking.types import ScoredPaper, Selection, TopicSpec
 
     from .summarize import PaperText, Summarizer, Summary
@@ -67,14 +76,35 @@ def _as_month(month: Month | str) -> Month:
 
 @dataclass(frozen=True, slots=True)
 class MonthPapers:
-    """A month's papers as ranking candidates (signals, no votes): read once, ranked per audience."""
+    """A month's papers as ranking candidates (signals, no votes): read once, ranked per audience.
+
+    What the audiences' rankings and contexts share beyond the papers is computed on first use and
+    kept here: the ranking features (`rank.prepare_month`) and the month's texts and emerging terms
+    (`editorial.load_shared_month`)."""
 
     month: Month
     candidates: tuple[Candidate, ...]
+    _computed: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
     def total(self) -> int:
         return len(self.candidates)
+
+    def features(self) -> MonthFeatures:
+        """The month's topic-independent ranking features, computed once."""
+        from bot.ranking.rank import prepare_month
+
+        if "features" not in self._computed:
+            self._computed["features"] = prepare_month(self.candidates)
+        features: MonthFeatures = self._computed["features"]
+        return features
+
+    def shared_context(self, session: Session) -> SharedMonth:
+        """The audience-independent part of the month's context, read once."""
+        if "context" not in self._computed:
+            self._computed["context"] = load_shared_month(session, self.month)
+        shared: SharedMonth = self._computed["context"]
+        return shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +167,7 @@ class DigestService:
             )
         topics = self._topics(session, audience)
         settings = self._settings
+        team, team_note = team_model(session, audience)
         base = list(shared.candidates) if shared is not None else self._month_candidates(session, month)
         selection = rank_month(
             self._with_votes(session, month, audience, base),
@@ -149,8 +180,10 @@ class DigestService:
             examples=self._examples(session, topics),
             # Off unless TRENDS_EMBEDDING_MODEL is set (and weights.embedding > 0): see docs/ranking.md.
             embedder=load_embedder(settings.embedding_model),
+            features=shared.features() if shared is not None else None,
+            team=team,
         )
-        return selection, total
+        return dataclasses.replace(selection, notes=(*selection.notes, team_note)), total
 
     def _topics(self, session: Session, audience: int) -> list[TopicSpec]:
         ensure_seeded(session, self._settings, audience)
@@ -331,7 +364,14 @@ class DigestService:
             )
             texts = {row.id: PaperText(row.id, row.version, row.title, row.abstract) for row in rows}
             cached = SummaryCache(session).lookup(texts.values(), summarizer_id)
-            context = load_context(session, month, self._topics(session, scope), total, scope)
+            context = load_context(
+                session,
+                month,
+                self._topics(session, scope),
+                total,
+                scope,
+                shared.shared_context(session) if shared is not None else None,
+            )
             uow.commit()
         return _Loaded(selection, total, texts, cached, context)
 

@@ -341,6 +341,75 @@ def build_corpus(titles: Sequence[str], abstracts: Sequence[str]) -> Corpus:
     )
 
 
+def extend_corpus(base: Corpus, titles: Sequence[str], abstracts: Sequence[str]) -> Corpus:
+    """`build_corpus` of `base`'s papers followed by these, without tokenising `base` again.
+
+    A month's corpus is shared by every audience's ranking (`rank.prepare_month`); each ranking
+    appends its own few documents (topic texts, example papers from other months). The result equals
+    `build_corpus` over all the texts field for field (tests/test_ranking_shared.py checks it): words
+    are numbered by first occurrence, so `base`'s words keep their columns and the new words follow in
+    the order they first occur in the new papers; the counts are stacked, and each word's token
+    positions are the base's followed by the new papers' (shifted past the base's tokens)."""
+    if not titles:
+        return base
+    if not base.vocabulary:
+        # The base papers have no words at all: their texts count as empty.
+        return build_corpus([*[""] * base.n_docs, *titles], [*[""] * base.n_docs, *abstracts])
+    extra = build_corpus(titles, abstracts)
+    vocabulary = dict(base.vocabulary)
+    remap = np.fromiter(
+        (vocabulary.setdefault(word, len(vocabulary)) for word in extra.vocabulary),
+        dtype=np.int64,
+        count=len(extra.vocabulary),
+    )
+    n_base, n_words = len(base.vocabulary), len(vocabulary)
+    offset = len(base.tokens)
+    tokens = np.concatenate((base.tokens, np.where(extra.tokens >= 0, remap[extra.tokens], SEPARATOR)))
+    shape = (base.n_docs + extra.n_docs, n_words)
+
+    def stacked(own: sparse.csr_matrix, new: sparse.csr_matrix) -> sparse.csr_matrix:
+        own = sparse.csr_matrix((own.data, own.indices, own.indptr), shape=(own.shape[0], n_words))
+        new = sparse.csr_matrix((new.data, remap[new.indices], new.indptr), shape=(new.shape[0], n_words))
+        new.sort_indices()
+        both = sparse.csr_matrix(sparse.vstack((own, new), format="csr"))
+        both.sort_indices()
+        return both
+
+    counts = stacked(base.counts, extra.counts[:, : len(extra.vocabulary)])
+    title_counts = stacked(
+        sparse.csr_matrix(base.title_counts)[:, :n_base], sparse.csr_matrix(extra.title_counts)
+    )
+    # The inverted index, merged: each word's base positions, then its new ones.
+    base_sizes = np.zeros(n_words, dtype=np.int64)
+    base_sizes[:n_base] = np.diff(base.word_start)[:n_base]
+    extra_sizes = np.diff(extra.word_start)[: len(extra.vocabulary)]
+    new_sizes = np.zeros(n_words, dtype=np.int64)
+    np.add.at(new_sizes, remap, extra_sizes)
+    word_start = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(base_sizes + new_sizes, out=word_start[1:])
+    positions = np.empty(int(word_start[-1]), dtype=np.int64)
+    own_word = np.repeat(np.arange(n_base), base_sizes[:n_base])
+    own_at = np.arange(own_word.size) - base.word_start[own_word] + word_start[own_word]
+    positions[own_at] = base.positions[: own_word.size]
+    new_word = np.repeat(np.arange(len(extra.vocabulary)), extra_sizes)
+    merged = remap[new_word]
+    new_at = np.arange(new_word.size) - extra.word_start[new_word] + word_start[merged] + base_sizes[merged]
+    positions[new_at] = extra.positions[: new_word.size] + offset
+    return Corpus(
+        n_docs=shape[0],
+        vocabulary=vocabulary,
+        tokens=tokens,
+        doc_start=np.concatenate((base.doc_start, extra.doc_start + offset)),
+        title_end=np.concatenate((base.title_end, extra.title_end + offset)),
+        counts=counts,
+        title_counts=title_counts.tocsc(),
+        lengths=np.concatenate((base.lengths, extra.lengths)),
+        counts_by_word=counts.tocsc(),
+        word_start=word_start,
+        positions=positions.astype(base.positions.dtype, copy=False),
+    )
+
+
 def tfidf(corpus: Corpus, *, max_df: float = 0.5) -> sparse.csr_matrix:
     """L2-normalised sublinear tf-idf rows (words in more than `max_df` of papers dropped), the usual
     representation for linear text classifiers such as arxiv-sanity's SVM."""

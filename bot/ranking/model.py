@@ -137,20 +137,28 @@ def month_rank(values: FloatArray) -> FloatArray:
     return ranked
 
 
-def model_inputs(
-    candidates: Sequence[Candidate],
-    corpus: Corpus,
-    relevance: FloatArray,
-    cues: Mapping[str, FloatArray],
-) -> ModelInputs:
-    """Features of the first `len(candidates)` papers of `corpus`. `relevance` is the best topic's
-    relevance × its topic weight; `cues` are `priors.priors`' raw cue values."""
+@dataclass(frozen=True)
+class MonthInputs:
+    """The model features that do not depend on the topics: computed once per month and shared by
+    every audience's ranking (`rank.prepare_month`)."""
+
+    dense: dict[str, FloatArray]  # the DENSE_FEATURES that are neither relevance nor title_topic
+    momentum: dict[str, FloatArray]
+    has_upvotes: bool
+    title_words: sparse.csr_matrix
+    vocabulary: Mapping[str, int]
+    abstract_words: sparse.csr_matrix | None
+
+
+def month_inputs(
+    candidates: Sequence[Candidate], corpus: Corpus, cues: Mapping[str, FloatArray]
+) -> MonthInputs:
+    """The topic-independent features of the first `len(candidates)` papers of `corpus`; `cues` are
+    `priors.month_cues`' values (their "title_topic" is not read)."""
     n = len(candidates)
     has_abstract = np.fromiter((bool(c.abstract.strip()) for c in candidates), dtype=np.float64, count=n)
     primary = [c.primary_category for c in candidates]
     dense: dict[str, FloatArray] = {
-        "relevance": np.asarray(relevance[:n], dtype=np.float64),
-        "title_topic": cues["title_topic"],
         "authors": cues["authors"],
         "no_authors": np.fromiter((not c.authors for c in candidates), dtype=np.float64, count=n),
         "author_output": cues["author_output"],
@@ -169,9 +177,8 @@ def model_inputs(
         "has_abstract": has_abstract,
     }
     for name in ABSTRACT_DEPENDENT:
-        dense[f"{name} (abstract)"] = dense[name] * has_abstract
-    # Month-relative: a listing month's title-only relevance and a 2025 month's are not on one scale.
-    dense["relevance rank"] = month_rank(dense["relevance"])
+        if name != "relevance":
+            dense[f"{name} (abstract)"] = dense[name] * has_abstract
     dense["authors rank"] = month_rank(dense["authors"])
     momentum, has_upvotes = upvote_features(candidates)
     titles = sparse.csr_matrix(corpus.title_counts[:n])
@@ -182,13 +189,45 @@ def model_inputs(
         abstracts = sparse.csr_matrix(corpus.counts[:n]) - sparse.csr_matrix(corpus.title_counts[:n])
         abstracts.data = (abstracts.data > 0).astype(np.float64)
         abstracts.eliminate_zeros()
-    return ModelInputs(
+    return MonthInputs(
         dense=dense,
         momentum=momentum,
         has_upvotes=has_upvotes,
         title_words=titles,
         vocabulary=corpus.vocabulary,
         abstract_words=abstracts,
+    )
+
+
+def model_inputs(
+    candidates: Sequence[Candidate],
+    corpus: Corpus,
+    relevance: FloatArray,
+    cues: Mapping[str, FloatArray],
+    month: MonthInputs | None = None,
+) -> ModelInputs:
+    """Features of the first `len(candidates)` papers of `corpus`. `relevance` is the best topic's
+    relevance × its topic weight; `cues` are `priors.priors`' raw cue values. `month` is
+    `month_inputs` of the same papers, when it was computed once for several rankings."""
+    n = len(candidates)
+    if month is None:
+        month = month_inputs(candidates, corpus, cues)
+    relevant = np.asarray(relevance[:n], dtype=np.float64)
+    topical: dict[str, FloatArray] = {
+        "relevance": relevant,
+        "title_topic": cues["title_topic"],
+        "relevance (abstract)": relevant * month.dense["has_abstract"],
+        # Month-relative: a listing month's title-only relevance and a 2025 month's are not on one scale.
+        "relevance rank": month_rank(relevant),
+    }
+    dense = {name: topical[name] if name in topical else month.dense[name] for name in DENSE_FEATURES}
+    return ModelInputs(
+        dense=dense,
+        momentum=month.momentum,
+        has_upvotes=month.has_upvotes,
+        title_words=month.title_words,
+        vocabulary=month.vocabulary,
+        abstract_words=month.abstract_words,
     )
 
 

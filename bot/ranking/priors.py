@@ -238,8 +238,17 @@ def priors(
     """Prior per candidate (the first `len(candidates)` papers of `corpus`), each paper's notes, each
     cue's per-paper contribution and each cue's raw per-paper value (what the coefficients were
     fitted on). `title_topic` is the best topic's title-phrase score."""
+    notes, month = month_cues(candidates, corpus)
+    total, parts, cues = combine_priors(month, title_topic, coefficients)
+    return total, notes, parts, cues
+
+
+def month_cues(
+    candidates: Sequence[Candidate], corpus: Corpus
+) -> tuple[list[PriorNotes], dict[str, FloatArray]]:
+    """Each paper's notes and raw cue values, but "title_topic" (0 here): everything of the priors
+    that does not depend on the topics, so a month computes it once for every audience."""
     n = len(candidates)
-    coefficients = PRIOR_COEFFICIENTS if coefficients is None else coefficients
     code_mentions = np.zeros(corpus.n_docs)
     for phrase in _CODE_PHRASES:
         code_mentions += corpus.phrase_counts(phrase)[0]
@@ -249,7 +258,6 @@ def priors(
     scale = _any_word(corpus, scale_columns)
     frontier = _any_word(corpus, frontier_columns)
     kind_in_title = _any_word(corpus, kind_columns, title=True)
-    on_title = np.zeros(n) if title_topic is None else title_topic
     outputs = author_outputs(candidates)
     notes = [
         paper_notes(
@@ -257,7 +265,6 @@ def priors(
             bool(code_mentions[i] > 0),
             scale=bool(scale[i]),
             frontier=bool(frontier[i]),
-            title_topic=float(on_title[i]),
             author_output=outputs[i],
             kind_in_title=bool(kind_in_title[i]),
         )
@@ -267,9 +274,23 @@ def priors(
         name: np.fromiter((note.values[name] for note in notes), dtype=np.float64, count=n)
         for name in PRIOR_COEFFICIENTS
     }
+    return notes, cues
+
+
+def combine_priors(
+    month: Mapping[str, FloatArray],
+    title_topic: FloatArray | None = None,
+    coefficients: Mapping[str, float] | None = None,
+) -> tuple[FloatArray, dict[str, FloatArray], dict[str, FloatArray]]:
+    """(prior per paper, each cue's contribution, each cue's value) from `month_cues`' values and the
+    best topic's title-phrase score."""
+    coefficients = PRIOR_COEFFICIENTS if coefficients is None else coefficients
+    n = len(next(iter(month.values()))) if month else 0
+    cues = dict(month)
+    cues["title_topic"] = np.zeros(n) if title_topic is None else np.asarray(title_topic, dtype=np.float64)
     parts = {name: coefficients.get(name, 0.0) * values for name, values in cues.items()}
     total = np.sum(list(parts.values()), axis=0) if n else np.zeros(0)
-    return np.asarray(total, dtype=np.float64).reshape(n), notes, parts, cues
+    return np.asarray(total, dtype=np.float64).reshape(n), parts, cues
 
 
 def momentum(

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from bot.ranking.corpus import FloatArray, build_corpus, tfidf
+from bot.ranking.corpus import Corpus, FloatArray, build_corpus, extend_corpus, tfidf
 from bot.ranking.embedding import Embedder, normalised
 from bot.ranking.model import (
     FEATURE_HELP,
@@ -35,11 +36,13 @@ from bot.ranking.model import (
     TITLE_WORDS,
     UPVOTES,
     ModelInputs,
+    MonthInputs,
     RankerModel,
     load_model,
     model_inputs,
+    month_inputs,
 )
-from bot.ranking.priors import feedback, momentum, priors
+from bot.ranking.priors import PriorNotes, combine_priors, feedback, momentum, month_cues
 from bot.ranking.team import TeamModel, team_scores
 from bot.ranking.topics_score import TITLE_PHRASES_CAP, learned_scores, match_topic, scale_top
 from bot.ranking.types import Candidate, Ranking, ScoredPaper, Selection, TopicSpec
@@ -56,6 +59,48 @@ EXPLAIN_FEATURES = 6  # model features shown per paper, largest contributions fi
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+@dataclass(frozen=True)
+class MonthFeatures:
+    """What ranking a month costs before any topic is read, computed once (`prepare_month`) and
+    shared by every audience's `rank_month`: the month's papers tokenised and counted, the prior cues,
+    the learned model's topic-independent inputs and the momentum percentiles. Every audience's
+    candidates are the same papers (their net votes alone differ, and votes are read per call), so a
+    ranking with these features equals one without (tests/test_ranking_shared.py)."""
+
+    ids: tuple[str, ...]  # the month's arXiv ids, first copy of each, in order: what it was built for
+    corpus: Corpus
+    notes: list[PriorNotes]
+    cues: dict[str, FloatArray]  # `priors.month_cues`: every prior cue but title_topic
+    inputs: MonthInputs
+    momentum: tuple[FloatArray, list[tuple[str, ...]]]
+    other_signals: FloatArray  # momentum of the signals the learned model was not fitted on
+
+
+def _unique(candidates: Sequence[Candidate]) -> list[Candidate]:
+    return list({c.arxiv_id: c for c in reversed(candidates)}.values())[::-1]  # first copy of an id
+
+
+def prepare_month(candidates: Sequence[Candidate]) -> MonthFeatures:
+    """The month's topic-independent ranking features, for `rank_month(…, features=…)`."""
+    return _prepare(_unique(candidates))
+
+
+def _prepare(month: Sequence[Candidate], corpus: Corpus | None = None) -> MonthFeatures:
+    """The features of `month`, whose papers are the first rows of `corpus` (built when None)."""
+    if corpus is None:
+        corpus = build_corpus([c.title for c in month], [c.abstract for c in month])
+    notes, cues = month_cues(month, corpus)
+    return MonthFeatures(
+        ids=tuple(c.arxiv_id for c in month),
+        corpus=corpus,
+        notes=notes,
+        cues=cues,
+        inputs=month_inputs(month, corpus, cues),
+        momentum=momentum(month),
+        other_signals=momentum(month, skip=(UPVOTES,))[0],
+    )
+
+
 def rank_month(
     candidates: Sequence[Candidate],
     topics: Sequence[TopicSpec],
@@ -70,6 +115,7 @@ def rank_month(
     prior_coefficients: Mapping[str, float] | None = None,
     model: RankerModel | Literal["shipped"] | None = "shipped",
     team: TeamModel | None = None,
+    features: MonthFeatures | None = None,
 ) -> Selection:
     """Rank `candidates` against `topics` and pick `size` papers plus `others` more.
 
@@ -78,8 +124,10 @@ def rank_month(
     (`model.py`; "shipped" = the bundled `model.json`); None scores relevance and priors with the
     hand-weighted sum of earlier rounds, whose cue weights `prior_coefficients` replaces (default
     `priors.PRIOR_COEFFICIENTS`). `team` is a deployment's own text model of its votes (`team.py`).
+    `features` is `prepare_month` of the same papers, computed once for several rankings of a month
+    (several audiences); the result is the same as without it.
     """
-    month = list({c.arxiv_id: c for c in reversed(candidates)}.values())[::-1]  # first copy of an id
+    month = _unique(candidates)
     if not month:
         return Selection(picks=[], others=[], ranked=[])
     scored = score_papers(
@@ -92,6 +140,7 @@ def rank_month(
         # Cue coefficients given (the earlier rounds' evaluation) mean the hand-weighted cue ranker.
         model=(load_model() if prior_coefficients is None else None) if model == "shipped" else model,
         team=team,
+        month_features=features,
     )
     features = scored.features
     totals = scored.totals.tolist()  # Python floats: same order as numpy scalars, and faster to compare
@@ -219,11 +268,14 @@ def score_papers(
     prior_coefficients: Mapping[str, float] | None = None,
     model: RankerModel | None = None,
     team: TeamModel | None = None,
+    month_features: MonthFeatures | None = None,
 ) -> ScoredMonth:
     """Every component for every paper of `month` (ids unique). With `model`, relevance, priors and
     momentum are its feature contributions grouped (× their weights); without, the hand-weighted
-    sum of earlier rounds."""
+    sum of earlier rounds. `month_features` is `prepare_month(month)` when it is shared."""
     n = len(month)
+    if month_features is not None and month_features.ids != tuple(c.arxiv_id for c in month):
+        raise ValueError("the month features were prepared for other papers")
     active = [t for t in topics if t.enabled and t.weight > 0]
     index_of = {c.arxiv_id: i for i, c in enumerate(month)}
     # Example papers outside the month are appended to the corpus so they share its vocabulary.
@@ -237,10 +289,20 @@ def score_papers(
     # One pseudo-paper per topic (its name, description and phrases): what a topic without examples
     # is "like", for the learned component's unsupervised stand-in.
     topic_rows = {t.name: len(papers) + k for k, t in enumerate(active)}
-    corpus = build_corpus(
-        [*(c.title for c in papers), *(t.name for t in active)],
-        [*(c.abstract for c in papers), *(f"{t.description} {'. '.join(t.include)}" for t in active)],
-    )
+    extra_titles = [*(c.title for c in outside), *(t.name for t in active)]
+    extra_abstracts = [
+        *(c.abstract for c in outside),
+        *(f"{t.description} {'. '.join(t.include)}" for t in active),
+    ]
+    if month_features is None:
+        # One ranking: tokenise everything at once. The month's features read only its own rows, so
+        # they equal `prepare_month`'s (tests/test_ranking_shared.py compares the two paths).
+        corpus = build_corpus(
+            [*(c.title for c in month), *extra_titles], [*(c.abstract for c in month), *extra_abstracts]
+        )
+        month_features = _prepare(month, corpus)
+    else:
+        corpus = extend_corpus(month_features.corpus, extra_titles, extra_abstracts)
     features = tfidf(corpus)
 
     per_topic = np.zeros((len(active), n))
@@ -293,11 +355,12 @@ def score_papers(
         topic_index = np.full(n, -1, dtype=np.int64)
         relevance_part = learned_part = embedded_part = best_relevance = np.zeros(n)
 
-    prior_values, prior_notes, prior_parts, prior_cues = priors(
-        month, corpus, title_topic, prior_coefficients
+    prior_notes = month_features.notes
+    prior_values, prior_parts, prior_cues = combine_priors(
+        month_features.cues, title_topic, prior_coefficients
     )
-    momentum_values, strong_signals = momentum(month)
-    inputs = model_inputs(month, corpus, best_relevance, prior_cues)
+    momentum_values, strong_signals = month_features.momentum
+    inputs = model_inputs(month, corpus, best_relevance, prior_cues, month_features.inputs)
     contributions: dict[str, FloatArray] = {}
     if model is None:
         priors_part = weights.priors * prior_values
@@ -318,7 +381,7 @@ def score_papers(
         relevance_part, priors_part = grouped["relevance"], grouped["priors"]
         # Signals the model was not fitted on (citations, stars) keep the hand-set momentum, in the
         # model's log-odds units: untested on the labels.
-        other_signals, _ = momentum(month, skip=(UPVOTES,))
+        other_signals = month_features.other_signals
         momentum_part = grouped["momentum"] + weights.momentum * OTHER_SIGNALS_WEIGHT * other_signals
     if team is not None and team.words:
         team_part = weights.priors * team.weight * team_scores(team, corpus, n)
@@ -436,14 +499,17 @@ def explain(scored: ScoredPaper) -> str:
     if learned_model:
         lines.append("drivers (learned model, log-odds against an average paper):")
         drivers = sorted(scored.contributions.items(), key=lambda item: (-abs(item[1]), item[0]))
-        for feature, part in drivers[:EXPLAIN_FEATURES]:
+        shown = drivers[:EXPLAIN_FEATURES]
+        # The audience's own vote model is always shown when it is used: it is what its votes changed.
+        shown += [(feature, part) for feature, part in drivers[EXPLAIN_FEATURES:] if feature == TEAM]
+        for feature, part in shown:
             help_text = FEATURE_HELP.get(feature) or FEATURE_HELP.get(feature.split(" (")[0], "")
             if feature.startswith("primary "):
                 help_text = "primary arXiv category"
             if feature.endswith("(abstract)"):
                 help_text = f"{help_text}, where an abstract exists"
             if feature == TEAM:
-                help_text = "this team's 👍/👎 votes and topic examples (its own text model)"
+                help_text = "this audience's 👍/👎 votes and topic examples (its own text model)"
             if feature == TITLE_WORDS and scored.title_words:
                 help_text = ", ".join(f"{w} {c:+.2f}" for w, c in scored.title_words)
             lines.append(f"    {feature:<22} {part:+.3f}  {help_text}")

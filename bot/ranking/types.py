@@ -108,3 +108,4 @@ class Selection:
     picks: list[ScoredPaper]
     others: list[ScoredPaper]
     ranked: Sequence[ScoredPaper]  # every candidate, best first (for --explain and evaluation): a Ranking
+    notes: tuple[str, ...] = ()  # about the ranking as a whole, for --explain (e.g. the team votes model)

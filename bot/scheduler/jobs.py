@@ -1,4 +1,5 @@
-"""The scheduled jobs: the daily harvest (then a signals refresh) and the monthly digest.
+"""The scheduled jobs: the daily harvest (then a signals refresh and the audiences' vote models) and
+the monthly digest.
 
 APScheduler stores jobs as "module:function" strings (`HARVEST_FUNC`, `DIGEST_FUNC`): the functions
 take no arguments and find the running app in `bot.scheduler.context`. The work itself is in
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.audience_models import ModelReport, refit_all
 from bot.audiences import DEFAULT_AUDIENCE, AudienceService, audience_id
 from bot.db.models import Delivery, Digest, HarvestRun, Subscription, utcnow
 from bot.db.papers import UpsertCounts
@@ -369,6 +371,13 @@ async def _request_approval(context: AppContext, month: str, view: DigestView) -
 # -------------------------------------------------------------------------- APScheduler entry points
 
 
+def run_audience_models(context: AppContext) -> list[ModelReport]:
+    """Refit every audience's vote model (`bot.audience_models`): the daily job's last step, so a
+    day's 👍/👎 count in the next ranking. Blocking: run it in a worker thread."""
+    context.check_stopping()
+    return refit_all(context.container.uow, clock=context.clock)
+
+
 async def _leading(context: AppContext, job: str) -> bool:
     if context.is_leader():
         return True
@@ -396,6 +405,13 @@ async def daily_harvest() -> None:
             await asyncio.to_thread(run_signals, context)
         except ShutdownRequested:
             log.info("signals refresh stopped for shutdown")
+            return
+        try:
+            await asyncio.to_thread(run_audience_models, context)
+        except ShutdownRequested:
+            log.info("audience models refit stopped for shutdown")
+        except TrendsError as exc:
+            log.error("audience models refit failed", extra={"error": str(exc)})
 
 
 async def monthly_digest() -> None:
