@@ -43,6 +43,7 @@ CORE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bot.ranking",
             "bot.signals",
             "bot.audiences",
+            "bot.audience_models",
             "bot.subscriptions",
             "bot.feedback",
         ),
