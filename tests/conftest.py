@@ -94,6 +94,22 @@ def pg_databases() -> Iterator[PostgresDatabases | None]:
         databases.drop_all()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_databases: PostgresDatabases | None
+) -> Iterator[Engine]:
+    """A brand-new database with no tables at all, on each engine."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+    elif pg_databases is None:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_ENV}")
+    else:
+        url = pg_databases.create()
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

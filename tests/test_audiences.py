@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -16,7 +15,6 @@ from bot.audiences import DEFAULT_AUDIENCE, AudienceService, Workspace
 from bot.bootstrap import Container, build
 from bot.chat import commands as c
 from bot.db import migrations
-from bot.db.engine import make_engine
 from bot.db.models import Audience, AudienceOwner, Paper, Topic
 from bot.digest.service import DigestService
 from bot.digest.topics import TopicDraft, TopicService
@@ -24,28 +22,12 @@ from bot.errors import ConfigError, ConflictError, NotFoundError, PermissionDeni
 from bot.invocation import Invocation
 from bot.scheduler.approval import approve_target, approve_value, parse_approve_value
 from bot.settings import load_settings
-from tests.conftest import PG_URL_ENV, PostgresDatabases
 from tests.factories import add_published_digest, make_paper
 
 NOW = dt.datetime(2026, 10, 5, 12, tzinfo=dt.UTC)
 
 
 # --- migration 0006 ---------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_engine(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_databases: PostgresDatabases | None
-) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'empty.db'}"
-    elif pg_databases is None:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_ENV}")
-    else:
-        url = pg_databases.create()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
 
 
 def _rows_before_audiences(engine: Engine) -> None:

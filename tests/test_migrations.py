@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,22 +23,6 @@ from tests.conftest import PG_URL_ENV, PostgresDatabases
 from tests.paper_corpus import generate_papers
 
 NOW = dt.datetime(2026, 10, 5, 12, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_engine(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_databases: PostgresDatabases | None
-) -> Iterator[Engine]:
-    """A brand-new database with no tables at all, on each engine."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'empty.db'}"
-    elif pg_databases is None:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_ENV}")
-    else:
-        url = pg_databases.create()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
 
 
 def insert_paper(conn: Connection, arxiv_id: str, title: str) -> None:
