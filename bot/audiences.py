@@ -27,6 +27,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.audience_lookup import DEFAULT_AUDIENCE as DEFAULT_AUDIENCE  # re-exported: its old home
 from bot.db.models import Audience, AudienceOwner, Digest, Subscription, Topic, utcnow
 from bot.db.uow import UnitOfWork
 from bot.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
@@ -35,7 +36,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AUDIENCE = "default"
 PLATFORMS = ("slack", "discord")
 MAX_NAME_CHARS = 40
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")

@@ -14,7 +14,6 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,19 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Lease, utcnow
 from bot.db.uow import UnitOfWork
+from bot.lease_info import LeaseInfo as LeaseInfo  # re-exported: its old home
 
 
 def make_holder_id() -> str:
     """Names this process in the lease: host, pid and a random suffix (pids repeat across containers)."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseInfo:
-    name: str
-    holder: str
-    expires_at: dt.datetime
-    acquired_at: dt.datetime
 
 
 class LeaseStore:

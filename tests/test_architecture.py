@@ -34,7 +34,7 @@ CORE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bot.paper_links",
         ),
     ),
-    ("storage", ("bot.db", "bot.leases", "bot.textquery")),
+    ("storage", ("bot.db", "bot.leases", "bot.lease_info", "bot.textquery")),
     (
         "domain",  # one concern each, on top of storage; bootstrap wires storage and the arXiv client
         (
@@ -43,6 +43,7 @@ CORE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bot.ranking",
             "bot.signals",
             "bot.audiences",
+            "bot.audience_lookup",
             "bot.audience_models",
             "bot.subscriptions",
             "bot.feedback",

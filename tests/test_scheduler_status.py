@@ -12,6 +12,7 @@ from adapters.cli import app
 from bot.audiences import default_audience_id
 from bot.db.engine import make_engine, make_session_factory
 from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, HarvestRun, Lease, Subscription
+from bot.db.session_reader import SessionReader
 from bot.db.uow import UnitOfWork
 from bot.scheduler.runtime import JOBS_TABLE, make_scheduler, register_jobs
 from bot.scheduler.status import collect_status
@@ -99,12 +100,13 @@ def test_status_check_fails_without_a_leader(sqlite_url: str, monkeypatch: pytes
     assert result.exit_code == 1
     engine = make_engine(sqlite_url)
     try:
-        report = collect_status(UnitOfWork(make_session_factory(engine)))
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            report = collect_status(SessionReader(uow.session))
         with engine.connect() as conn:  # reading status schedules nothing
             assert conn.exec_driver_sql(f"SELECT count(*) FROM {JOBS_TABLE}").scalar() == 0
             conn.execute(text("SELECT 1"))
     finally:
         engine.dispose()
     assert report.jobs == ()
-    assert report.last_digest is None
+    assert report.digests == ()
     assert report.problems == ("no replica holds the scheduler lease: is `trends run` running?",)

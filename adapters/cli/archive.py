@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from adapters.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, QueryCommand, app, console, container
+from adapters.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, QueryCommand, app, console, container, quick_read
 
 if TYPE_CHECKING:
     from bot.archive.views import SearchResult
@@ -159,10 +159,14 @@ def issues(
     audience: Annotated[str | None, typer.Option("--audience", "-a", help="Only this audience's.")] = None,
 ) -> None:
     """List the digests: month, title, status and number of picks."""
-    from bot.archive.service import ArchiveService
+    from bot.archive.issue_list import issues_if_known
 
-    with container() as c:
-        summaries = ArchiveService(c).list_issues(audience=audience)
+    summaries = quick_read(lambda reader: issues_if_known(reader, audience))
+    if summaries is None:
+        from bot.archive.service import ArchiveService
+
+        with container() as c:
+            summaries = ArchiveService(c).list_issues(audience=audience)
     if not summaries:
         console.print("No digest yet.")
         return

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from adapters.cli.app import PANEL_DIGEST, app, console, container, fail, topics_app
+from adapters.cli.app import PANEL_DIGEST, app, console, container, fail, quick_read, topics_app
 from bot.months import Month
 
 if TYPE_CHECKING:
@@ -154,10 +154,14 @@ ExampleOption = Annotated[
 @topics_app.command("list")
 def topics_list(audience: AudienceOption = None) -> None:
     """Show an audience's topics (seeding the defaults on first use)."""
-    from bot.digest.topics import TopicService
+    from bot.digest.topic_list import topics_if_seeded
 
-    with container() as c:
-        topics = TopicService(c.uow, c.settings).list_topics(audience=audience)
+    topics = quick_read(lambda reader: topics_if_seeded(reader, audience))
+    if topics is None:
+        from bot.digest.topics import TopicService
+
+        with container() as c:
+            topics = TopicService(c.uow, c.settings).list_topics(audience=audience)
     console.print(_topics_table(topics))
 
 

@@ -1,4 +1,4 @@
-"""`trends status`: is the bot doing its job? Last harvest, next runs, leader, last digest.
+"""`trends status`: is the bot doing its job? Last harvest, next runs, leader, each audience's last digest.
 
 `--check` is for container health checks, the same decision as `GET /healthz` (`bot.health`): exit 0
 when the database answers and some replica holds the scheduler lease; exit 1 (with the reasons)
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from adapters.cli.app import PANEL_RUN, app, console, container, fail
+from adapters.cli.app import PANEL_RUN, app, console, container, fail, quick_read
 
 if TYPE_CHECKING:
     from bot.scheduler.status import StatusReport
@@ -75,13 +75,16 @@ def render(report: StatusReport) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    console.print("[bold]Last digest[/bold]")
-    digest = report.last_digest
-    if digest is None:
+    console.print("[bold]Last digest[/bold]" if len(report.digests) < 2 else "[bold]Last digests[/bold]")
+    if not report.digests:
         console.print("  No digest yet.")
-    else:
+    for digest in report.digests:
         published = f", published {_when(digest.published_at, now)}" if digest.published_at else ""
-        console.print(f"  {digest.month}: {digest.title} ({digest.status}{published})", highlight=False)
+        # With several audiences each line names its audience; a single team needn't read "default".
+        whose = f"{digest.audience} · " if len(report.digests) > 1 else ""
+        console.print(
+            f"  {whose}{digest.month}: {digest.title} ({digest.status}{published})", highlight=False
+        )
         if digest.deliveries:
             table = Table(show_lines=False)
             for column in ("platform", "channel", "status", "messages", "error"):
@@ -114,6 +117,10 @@ def status(
         return
     from bot.scheduler.status import collect_status
 
-    with container() as c:
-        report = collect_status(c.uow())
+    report = quick_read(collect_status)
+    if report is None:
+        from bot.db.session_reader import SessionReader
+
+        with container() as c, c.uow() as uow:
+            report = collect_status(SessionReader(uow.session))
     render(report)

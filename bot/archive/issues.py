@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.archive._featured import PUBLISHED, threads_for
 from bot.archive._months import parse_month
+from bot.archive.issue_list import issue_summaries
 from bot.archive.views import IssueSummary, IssueView
 from bot.audiences import DEFAULT_AUDIENCE, audience_id
-from bot.db.models import Digest, DigestEntry
+from bot.db.models import Digest
+from bot.db.session_reader import SessionReader
 from bot.digest.service import digest_view
 from bot.errors import NotFoundError
 
@@ -20,31 +22,8 @@ def list_issues(
     session: Session, *, published_only: bool = False, audience: str | None = None
 ) -> list[IssueSummary]:
     """Every digest (of one audience, when named), newest month first, with its number of picks."""
-    picks = (
-        select(DigestEntry.digest_id, func.count().label("picks"))
-        .where(DigestEntry.section == "pick")
-        .group_by(DigestEntry.digest_id)
-        .subquery()
-    )
-    statement = (
-        select(Digest, func.coalesce(picks.c.picks, 0))
-        .outerjoin(picks, picks.c.digest_id == Digest.id)
-        .order_by(Digest.month.desc())
-    )
-    if published_only:
-        statement = statement.where(Digest.status == PUBLISHED)
-    if audience is not None:
-        statement = statement.where(Digest.audience_id == audience_id(session, audience))
-    return [
-        IssueSummary(
-            month=digest.month,
-            title=digest.title,
-            status=digest.status,
-            picks=int(count),
-            published_at=digest.published_at,
-        )
-        for digest, count in session.execute(statement)
-    ]
+    scope = None if audience is None else audience_id(session, audience)
+    return issue_summaries(SessionReader(session), audience=scope, published_only=published_only)
 
 
 def _available(session: Session, published_only: bool, audience: str | None = None) -> str:

@@ -11,17 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
-
 from bot.errors import DatabaseNotReadyError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 # The newest migration's revision id. Every command compares the database with it; reading it from
 # the scripts would load Alembic and compile every migration (~0.2 s of CPU per command). A test
 # (tests/test_migrations.py) checks it against Alembic's head: bump it with each new migration.
 HEAD_REVISION = "0008"
+# SQLAlchemy is imported inside the functions below: the light commands read `HEAD_REVISION` through
+# bot.db.dbapi without loading it.
 
 
 def script_location() -> Path:
@@ -81,6 +82,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def _stamped_revisions(engine: Engine) -> list[str] | None:
     """The rows of `alembic_version` read with plain SQL, or None when the table does not exist."""
+    from sqlalchemy import text
+
     with engine.connect() as connection:
         if not engine.dialect.has_table(connection, "alembic_version"):
             return None
@@ -108,6 +111,8 @@ def ensure_ready(engine: Engine) -> None:
     if current == head:
         return
     if current is None:
+        from sqlalchemy import inspect
+
         tables = set(inspect(engine).get_table_names())
         if tables - {"alembic_version"}:
             raise DatabaseNotReadyError(

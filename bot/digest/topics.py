@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 from bot.arxiv_ids import parse_arxiv_id
 from bot.audiences import audience_id
 from bot.db.models import Topic
+from bot.db.session_reader import SessionReader
 from bot.db.uow import UnitOfWork
 from bot.errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from bot.ranking.types import TopicSpec
 from bot.settings import Settings, TopicSeed
 
+from .topic_list import read_topics
 from .views import TopicView
 
 log = logging.getLogger(__name__)
@@ -244,9 +246,12 @@ class TopicService:
 
     def list_topics(self, *, enabled_only: bool = False, audience: str | None = None) -> list[TopicView]:
         with self._uow_factory() as uow:
-            topics = load_topics(uow.session, self._settings, audience_id(uow.session, audience))
+            scope = audience_id(uow.session, audience)
+            ensure_seeded(uow.session, self._settings, scope)
+            # The query `trends topics list` also runs without SQLAlchemy (bot.db.dbapi).
+            views = read_topics(SessionReader(uow.session), scope, enabled_only=enabled_only)
             uow.commit()  # keeps the seed, if one was needed
-            return [to_view(t) for t in topics if t.enabled or not enabled_only]
+            return views
 
     def get(self, name: str, *, audience: str | None = None) -> TopicView:
         with self._uow_factory() as uow:

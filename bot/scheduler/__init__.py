@@ -16,3 +16,5 @@ Nothing here imports a chat platform: the posters and notifiers are handed in by
 # The job store's table. Defined here, not in `runtime`, so that `status` reads it without loading
 # APScheduler and the jobs (harvest, digest) behind the runtime.
 JOBS_TABLE = "apscheduler_jobs"
+# The lease the scheduler leader holds (bot.scheduler.leases); here for the same reason.
+SCHEDULER_LEASE = "scheduler"

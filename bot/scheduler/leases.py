@@ -33,10 +33,9 @@ from typing import IO, Self
 from bot.db.models import utcnow
 from bot.errors import ConflictError
 from bot.leases import LeaseInfo, LeaseStore, make_holder_id
+from bot.scheduler import SCHEDULER_LEASE
 
 log = logging.getLogger(__name__)
-
-SCHEDULER_LEASE = "scheduler"
 
 __all__ = [
     "SCHEDULER_LEASE",

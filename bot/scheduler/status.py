@@ -1,8 +1,11 @@
-"""What `trends status` reports: the last harvest, the jobs' next runs, the leader, the last digest.
+"""What `trends status` reports: the last harvest, the jobs' next runs, the leader, each audience's
+last digest.
 
-Read-only and quick: one unit of work, no network. The next run times come straight from the job
-store's table (`apscheduler_jobs`: id and next run as a POSIX timestamp), so reading them needs neither
-a scheduler nor unpickling the jobs.
+Read-only and quick: plain SQL through a `bot.db.reader.SqlReader`, so the command answers through the
+database driver alone (`bot.db.dbapi`, no SQLAlchemy) and the same queries run in a unit of work
+(`bot.db.session_reader`). The next run times come straight from the job store's table
+(`apscheduler_jobs`: id and next run as a POSIX timestamp), so reading them needs neither a scheduler
+nor unpickling the jobs.
 """
 
 from __future__ import annotations
@@ -10,14 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Column, Float, MetaData, String, Table, func, inspect, select
-from sqlalchemy.orm import Session
-
-from bot.db.models import DeliveredMessage, Delivery, Digest, DigestEntry, HarvestRun, Lease, Subscription
-from bot.db.uow import UnitOfWork
-from bot.scheduler import JOBS_TABLE
-
-from .leases import SCHEDULER_LEASE, LeaseInfo
+from bot.db.reader import SqlReader, as_date, as_datetime, as_moment, table_exists
+from bot.lease_info import LeaseInfo, read_lease
+from bot.scheduler import JOBS_TABLE, SCHEDULER_LEASE
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +51,7 @@ class DeliveryStatus:
 
 @dataclass(frozen=True, slots=True)
 class DigestStatus:
+    audience: str
     month: str
     status: str
     title: str
@@ -67,7 +66,7 @@ class StatusReport:
     last_successful_harvest: HarvestStatus | None
     jobs: tuple[JobStatus, ...]
     leader: LeaseInfo | None
-    last_digest: DigestStatus | None
+    digests: tuple[DigestStatus, ...]  # each audience's newest, by audience name
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -75,86 +74,85 @@ class StatusReport:
         return self.leader is not None and self.leader.expires_at > self.now
 
 
-def _harvest(run: HarvestRun | None) -> HarvestStatus | None:
-    if run is None:
+_HARVEST = (
+    'SELECT id, window_start, window_end, status, "trigger", fetched, inserted, updated, error, '
+    "started_at, finished_at FROM harvest_runs"
+)
+
+
+def _harvest(reader: SqlReader, *, done_only: bool) -> HarvestStatus | None:
+    where = " WHERE status = 'done'" if done_only else ""
+    found = reader.rows(f"{_HARVEST}{where} ORDER BY id DESC LIMIT 1")
+    if not found:
         return None
+    run_id, start, end, status, trigger, fetched, inserted, updated, error, started, finished = found[0]
     return HarvestStatus(
-        run.id,
-        run.window_start,
-        run.window_end,
-        run.status,
-        run.trigger,
-        run.fetched,
-        run.inserted,
-        run.updated,
-        run.error,
-        run.started_at,
-        run.finished_at,
+        int(run_id),
+        as_date(start),
+        as_date(end),
+        str(status),
+        str(trigger),
+        int(fetched),
+        int(inserted),
+        int(updated),
+        error,
+        as_moment(started),
+        as_datetime(finished),
     )
 
 
-def read_jobs(session: Session) -> tuple[JobStatus, ...]:
-    if not inspect(session.connection()).has_table(JOBS_TABLE):
+def read_jobs(reader: SqlReader) -> tuple[JobStatus, ...]:
+    if not table_exists(reader, JOBS_TABLE):
         return ()
-    table = Table(JOBS_TABLE, MetaData(), Column("id", String(191)), Column("next_run_time", Float))
-    rows = session.execute(select(table.c.id, table.c.next_run_time).order_by(table.c.id))
+    rows = reader.rows(f"SELECT id, next_run_time FROM {JOBS_TABLE} ORDER BY id")
     return tuple(
-        JobStatus(job_id, dt.datetime.fromtimestamp(ts, dt.UTC) if ts is not None else None)
+        JobStatus(str(job_id), dt.datetime.fromtimestamp(float(ts), dt.UTC) if ts is not None else None)
         for job_id, ts in rows
     )
 
 
-def _digest(session: Session) -> DigestStatus | None:
-    digest = session.scalars(select(Digest).order_by(Digest.month.desc()).limit(1)).one_or_none()
-    if digest is None:
-        return None
-    picks = session.scalar(
-        select(func.count())
-        .select_from(DigestEntry)
-        .where(DigestEntry.digest_id == digest.id, DigestEntry.section == "pick")
-    )
-    posted_counts = dict(
-        session.execute(
-            select(DeliveredMessage.delivery_id, func.count())
-            .join(Delivery, Delivery.id == DeliveredMessage.delivery_id)
-            .where(Delivery.digest_id == digest.id, DeliveredMessage.state == "posted")
-            .group_by(DeliveredMessage.delivery_id)
-        ).all()
-    )
-    rows = session.execute(
-        select(Delivery, Subscription)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .where(Delivery.digest_id == digest.id)
-        .order_by(Subscription.platform, Subscription.channel_id)
-    )
-    deliveries = tuple(
-        DeliveryStatus(
-            subscription.platform,
-            subscription.channel_id,
-            delivery.status,
-            int(posted_counts.get(delivery.id, 0)),
-            int(picks or 0) + 1,
-            delivery.error,
+# Each audience's newest digest (months are "YYYY-MM", so the greatest string is the newest).
+_NEWEST_DIGESTS = (
+    "SELECT a.name, d.id, d.month, d.status, d.title, d.published_at, "
+    "(SELECT count(*) FROM digest_entries e WHERE e.digest_id = d.id AND e.section = 'pick') "
+    "FROM digests d JOIN audiences a ON a.id = d.audience_id "
+    "WHERE d.month = (SELECT max(n.month) FROM digests n WHERE n.audience_id = d.audience_id) "
+    "ORDER BY a.name"
+)
+_DELIVERIES = (
+    "SELECT s.platform, s.channel_id, v.status, v.error, "
+    "(SELECT count(*) FROM delivered_messages m WHERE m.delivery_id = v.id AND m.state = 'posted') "
+    "FROM deliveries v JOIN subscriptions s ON s.id = v.subscription_id "
+    "WHERE v.digest_id = :digest ORDER BY s.platform, s.channel_id"
+)
+
+
+def _digests(reader: SqlReader) -> tuple[DigestStatus, ...]:
+    digests = []
+    for audience, digest_id, month, status, title, published_at, picks in reader.rows(_NEWEST_DIGESTS):
+        deliveries = tuple(
+            DeliveryStatus(str(platform), str(channel), str(state), int(posted), int(picks) + 1, error)
+            for platform, channel, state, error, posted in reader.rows(_DELIVERIES, {"digest": digest_id})
         )
-        for delivery, subscription in rows
-    )
-    return DigestStatus(digest.month, digest.status, digest.title, digest.published_at, deliveries)
+        digests.append(
+            DigestStatus(
+                str(audience), str(month), str(status), str(title), as_datetime(published_at), deliveries
+            )
+        )
+    return tuple(digests)
 
 
-def collect_status(uow: UnitOfWork, now: dt.datetime | None = None) -> StatusReport:
-    """Everything `trends status` shows, read in one unit of work."""
+def collect_status(reader: SqlReader, now: dt.datetime | None = None) -> StatusReport:
+    """Everything `trends status` shows (run it in one unit of work, or on one driver connection)."""
     now = now or dt.datetime.now(dt.UTC)
-    with uow:
-        session = uow.session
-        last = session.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(1)).one_or_none()
-        good = session.scalars(
-            select(HarvestRun).where(HarvestRun.status == "done").order_by(HarvestRun.id.desc()).limit(1)
-        ).one_or_none()
-        lease = session.get(Lease, SCHEDULER_LEASE)
-        leader = LeaseInfo(lease.name, lease.holder, lease.expires_at, lease.acquired_at) if lease else None
-        report = StatusReport(
-            now, _harvest(last), _harvest(good), read_jobs(session), leader, _digest(session)
-        )
+    report = StatusReport(
+        now,
+        _harvest(reader, done_only=False),
+        _harvest(reader, done_only=True),
+        read_jobs(reader),
+        read_lease(reader, SCHEDULER_LEASE),
+        _digests(reader),
+    )
     problems = []
     if not report.leader_alive:
         problems.append("no replica holds the scheduler lease: is `trends run` running?")
