@@ -1,6 +1,7 @@
 """Is the bot healthy? One decision for every edge: `GET /healthz`, `trends status --check`.
 
-`read_stored` reads what the database knows (the scheduler lease and the last harvest); `assess`
+`read_stored` reads what the database knows (the scheduler lease and the last harvest) with plain SQL
+(`bot.db.reader`), so `trends status --check` answers through the driver alone; `assess`
 decides from that, this process's scheduler role and its chat adapters' connections, and returns a
 `HealthReport` that each edge renders (JSON with 200/503, or a line and an exit code).
 
@@ -22,14 +23,14 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from bot.db.reader import SqlReader, as_date, as_datetime
+from bot.lease_info import LeaseInfo, read_lease
+from bot.scheduler import SCHEDULER_LEASE
 
-from bot.db.models import HarvestRun, Lease, utcnow
-from bot.db.uow import UnitOfWork
-from bot.leases import LeaseInfo
-from bot.scheduler.leases import SCHEDULER_LEASE
+if TYPE_CHECKING:
+    from bot.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -124,21 +125,23 @@ class HealthReport:
         return body
 
 
-def read_stored(uow: UnitOfWork) -> StoredHealth:
-    """The lease and the last harvest, in one short read-only unit of work (blocking)."""
-    with uow:
-        session = uow.session
-        lease = session.get(Lease, SCHEDULER_LEASE)
-        run = session.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(1)).first()
-        leader = None
-        if lease is not None:
-            leader = LeaseInfo(lease.name, lease.holder, lease.expires_at, lease.acquired_at)
-        harvest = (
-            None
-            if run is None
-            else HarvestSummary(run.status, run.window_start, run.window_end, run.fetched, run.finished_at)
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def read_stored(reader: SqlReader) -> StoredHealth:
+    """The lease and the last harvest, in two short reads (blocking)."""
+    found = reader.rows(
+        "SELECT status, window_start, window_end, fetched, finished_at FROM harvest_runs "
+        "ORDER BY id DESC LIMIT 1"
+    )
+    harvest = None
+    if found:
+        status, start, end, fetched, finished = found[0]
+        harvest = HarvestSummary(
+            str(status), as_date(start), as_date(end), int(fetched), as_datetime(finished)
         )
-    return StoredHealth(leader, harvest)
+    return StoredHealth(read_lease(reader, SCHEDULER_LEASE), harvest)
 
 
 def assess(
@@ -171,10 +174,10 @@ def assess(
     )
 
 
-def check_deployment(uow: UnitOfWork, now: dt.datetime | None = None) -> HealthReport:
+def check_deployment(reader: SqlReader, now: dt.datetime | None = None) -> HealthReport:
     """The check of a process that runs neither scheduler nor adapter (`trends status --check`)."""
     try:
-        stored: StoredHealth | None = read_stored(uow)
+        stored: StoredHealth | None = read_stored(reader)
     except Exception as exc:  # whatever the driver raises; never echo it (it may name the URL)
         log.warning("health check: the database did not answer", extra={"error": type(exc).__name__})
         stored = None
@@ -204,6 +207,12 @@ class ProcessHealth:
         self._is_leader: Callable[[], bool] | None = None
         self._probes: dict[str, AdapterProbe] = {}
 
+    def _read_stored(self) -> StoredHealth:
+        from bot.db.session_reader import SessionReader  # SQLAlchemy: not for `trends status --check`
+
+        with self._uow_factory() as uow:
+            return read_stored(SessionReader(uow.session))
+
     def follow(self, holder: str, is_leader: Callable[[], bool]) -> None:
         """Report on this process's scheduler: its lease holder id and its leadership check."""
         self._holder = holder
@@ -219,7 +228,7 @@ class ProcessHealth:
     async def report(self) -> HealthReport:
         try:
             stored: StoredHealth | None = await asyncio.wait_for(
-                asyncio.to_thread(lambda: read_stored(self._uow_factory())), self._timeout
+                asyncio.to_thread(self._read_stored), self._timeout
             )
         except Exception as exc:  # whatever the driver raises; never echo it (it may name the URL)
             log.warning("health check: the database did not answer", extra={"error": type(exc).__name__})

@@ -2,7 +2,8 @@
 
 The light commands (`topics list`, `issues`, `status`) also run without SQLAlchemy (they read through
 the database driver, `bot.db.dbapi`), Alembic (the schema check reads `alembic_version` and compares it
-with `HEAD_REVISION`) or APScheduler (the settings check cron without it). Their CPU time is measured by bench/cli_startup.py, not here.
+with `HEAD_REVISION`) or APScheduler (the settings check cron without it). Their CPU time is measured
+by bench/cli_startup.py, not here.
 
 `trends --help` (and every command) imports `adapters.cli`, which registers all commands; the command
 modules import their services inside the command bodies. Each check runs in a fresh interpreter, so

@@ -172,7 +172,7 @@ def test_topics_read_by_the_driver_are_the_stored_topics(filled: str) -> None:
     engine = make_engine(filled)
     try:
         with UnitOfWork(make_session_factory(engine)) as unit:
-            ids = {name: id_ for name, id_ in unit.session.execute(select(Audience.name, Audience.id))}
+            ids = dict(unit.session.execute(select(Audience.name, Audience.id)).all())
             by_orm = {
                 name: [
                     to_view(t)
@@ -248,11 +248,17 @@ def test_the_commands_print_the_same_through_either_path(sqlite_url: str) -> Non
     full_url = f"{sqlite_url}?timeout=20"
     assert open_reader(full_url) is None
     runner = CliRunner()
-    for args in (["topics", "list"], ["topics", "list", "-a", "vision"], ["issues"], ["status"]):
+    for args in (
+        ["topics", "list"],
+        ["topics", "list", "-a", "vision"],
+        ["issues"],
+        ["issues", "-a", "vision"],
+        ["status"],
+        ["status", "--check"],  # the fixture's lease expired long ago: unhealthy, exit 1, both ways
+    ):
         quick = runner.invoke(app, args, env={"TRENDS_DATABASE_URL": sqlite_url, "COLUMNS": "200"})
         full = runner.invoke(app, args, env={"TRENDS_DATABASE_URL": full_url, "COLUMNS": "200"})
-        assert quick.exit_code == 0, quick.output
-        assert full.exit_code == 0, full.output
+        assert quick.exit_code == full.exit_code == (1 if "--check" in args else 0), quick.output
         if args == ["status"]:  # "started 3.2 days ago" moves with the clock between the two runs
             quick_lines, full_lines = quick.output.splitlines(), full.output.splitlines()
             assert len(quick_lines) == len(full_lines)
@@ -263,6 +269,9 @@ def test_the_commands_print_the_same_through_either_path(sqlite_url: str) -> Non
     assert "Last digests" in status.output
     assert "vision · 2026-10: Vision — October (published" in status.output
     assert "default · 2026-10: Draft “October” (draft)" in status.output
+    check = runner.invoke(app, ["status", "--check"], env={"TRENDS_DATABASE_URL": sqlite_url})
+    assert "unhealthy" in check.output
+    assert "lease" in check.output
 
 
 def test_the_quick_path_steps_aside_when_the_full_path_has_work(sqlite_url: str, tmp_path: Path) -> None:
@@ -295,7 +304,9 @@ def test_the_quick_path_steps_aside_when_the_full_path_has_work(sqlite_url: str,
         conn.execute("UPDATE alembic_version SET version_num = '0007'")
     assert read_if_current(sqlite_url, topics()) is None
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = (SELECT max(version_num) FROM alembic_version)")
+        conn.execute(
+            "UPDATE alembic_version SET version_num = (SELECT max(version_num) FROM alembic_version)"
+        )
     # A driver error (here a table gone) hands over too, instead of a traceback.
     engine = make_engine(sqlite_url)
     with engine.begin() as conn:

@@ -109,8 +109,12 @@ def status(
     if check:
         from bot.health import check_deployment
 
-        with container() as c:
-            health = check_deployment(c.uow())
+        health = quick_read(check_deployment)
+        if health is None:
+            from bot.db.session_reader import SessionReader
+
+            with container() as c, c.uow() as uow:
+                health = check_deployment(SessionReader(uow.session))
         if not health.healthy:
             fail("unhealthy: " + "; ".join(health.problems))
         console.print("ok")
