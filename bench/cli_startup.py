@@ -3,8 +3,8 @@
     python -m bench.cli_startup [--runs 10] [--command "topics list"] ...
 
 Goal: `trends topics list`, `trends issues` and `trends status` each take at most 0.35 s of CPU
-(user + system) from start to exit. A temporary directory holds a SQLite database, migrated once
-(`trends db upgrade`, not counted), and is the working directory of every run, so no `trends.toml` of
+(user + system) from start to exit. A temporary directory holds a SQLite database (or `--database-url` names
+one), migrated once (`trends db upgrade`, not counted), and is the working directory of every run, so no `trends.toml` of
 the checkout is read. Each run's CPU time is the growth of `resource.getrusage(RUSAGE_CHILDREN)`
 around one `subprocess.run`: it counts the child process only, so other work on a loaded machine
 barely moves it, unlike wall time. The figure to compare is the minimum over the runs; the median is
@@ -65,13 +65,17 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="keep PYTHONDONTWRITEBYTECODE from the environment (project modules compiled every run)",
     )
+    parser.add_argument(
+        "--database-url",
+        help="time against this database (e.g. a PostgreSQL URL; it is migrated) instead of a new SQLite file",
+    )
     options = parser.parse_args(argv)
     commands = options.commands or list(DEFAULT_COMMANDS)
     repo = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="trends-startup-") as tmp:
         cwd = Path(tmp)
         env = {key: value for key, value in os.environ.items() if not key.startswith("TRENDS_")}
-        env["TRENDS_DATABASE_URL"] = f"sqlite:///{cwd / 'trends.db'}"
+        env["TRENDS_DATABASE_URL"] = options.database_url or f"sqlite:///{cwd / 'trends.db'}"
         env["PYTHONPATH"] = str(repo)
         if not options.source:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
