@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperCommand
 
 from bot.errors import ConfigError, TrendsError
@@ -87,14 +88,16 @@ class QueryCommand(TyperCommand):
         return list(super().parse_args(ctx, [*options, "--", *words]))
 
 
-console = Console()
-err_console = Console(stderr=True)
+# No console markup: what the CLI prints is mostly text from people and papers ("[/x]" in a topic name
+# would be read as a closing tag and crash the command). Styles are applied explicitly (`Text`, style=).
+console = Console(markup=False, emoji=False)
+err_console = Console(stderr=True, markup=False, emoji=False)
 
 T = TypeVar("T")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[red]Error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("Error:", "red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 from adapters.cli.app import PANEL_ARCHIVE, PANEL_DIGEST, QueryCommand, app, console, container, quick_read
 
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
 def _print_notes(notes: tuple[str, ...]) -> None:
     for note in notes:
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        console.print(Text.assemble(("note:", "yellow"), " ", note), highlight=False)
 
 
 def _print_search(result: SearchResult) -> None:
@@ -36,7 +38,9 @@ def _print_search(result: SearchResult) -> None:
     start = (result.page - 1) * result.page_size
     for index, hit in enumerate(result.hits, start=start + 1):
         link = hit.links.abstract
-        paper = f"[bold]{hit.title}[/bold]\n{hit.authors_short} · [link={link}]{hit.arxiv_id}[/link]"
+        paper = Text.assemble(
+            (hit.title, "bold"), "\n", f"{hit.authors_short} · ", (hit.arxiv_id, Style(link=link))
+        )
         table.add_row(str(index), paper, hit.month, hit.reason)
     console.print(table)
     total = f"{result.total_estimate} results" if result.total_estimate is not None else "many results"
@@ -192,14 +196,16 @@ def issue(
     with container() as c:
         view = ArchiveService(c).issue(month, audience=audience)
     digest = view.digest
-    console.print(f"[bold]{digest.title}[/bold] ({digest.month}, {digest.status})", highlight=False)
+    console.print(
+        Text.assemble((digest.title, "bold"), f" ({digest.month}, {digest.status})"), highlight=False
+    )
     if digest.intro:
         console.print(digest.intro, highlight=False)
     table = Table()
     for column in ("#", "paper", "topic", "why"):
         table.add_column(column)
     for entry in (*digest.picks, *digest.others):
-        paper = f"[bold]{entry.title}[/bold]\n{entry.authors_short} · {entry.arxiv_id}"
+        paper = Text.assemble((entry.title, "bold"), f"\n{entry.authors_short} · {entry.arxiv_id}")
         table.add_row(str(entry.position), paper, entry.topic or "", entry.why or f"({entry.section})")
     console.print(table)
     for thread in view.threads:

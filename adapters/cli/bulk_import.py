@@ -113,7 +113,7 @@ def run_import(c: Container, path: Path, filters: ImportFilter) -> ImportResult:
         )
 
         with Progress(
-            TextColumn("Importing {task.description}"),
+            TextColumn("Importing {task.description}", markup=False),
             BarColumn(),
             DownloadColumn(),
             TextColumn("{task.fields[papers]:,} papers · {task.fields[rate]:,.0f} papers/s"),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from adapters.cli.app import PANEL_DIGEST, app, console, container, fail, quick_read, topics_app
 from bot.months import Month
@@ -112,7 +113,11 @@ def rank(
             console.print(note, highlight=False, soft_wrap=True)
         # One block per paper below the table: the explanation is several lines and reads best whole.
         for index, scored in enumerate(shown, start=1):
-            console.print(f"\n[bold]#{index}[/bold] {explain(scored)}", highlight=False, soft_wrap=True)
+            console.print(
+                Text.assemble("\n", (f"#{index}", "bold"), " ", explain(scored)),
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 # ------------------------------------------------------------------------------------------- topics

@@ -94,7 +94,8 @@ def _harvest(c: Container, target: Month) -> None:
     last_day = min(target.last_day, dt.datetime.now(dt.UTC).date())
     harvester = Harvester(c.uow, c.arxiv_source())
     with Progress(
-        TextColumn(f"{target.label}"),
+        # The label is text, not a format string: its braces must survive `str.format`.
+        TextColumn(target.label.replace("{", "{{").replace("}", "}}"), markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("papers · page {task.fields[pages]}/{task.fields[pages_total]} · left"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from adapters.cli.app import PANEL_PAPERS, app, console, container
 from bot.signals.types import ALL_SOURCES
@@ -86,18 +86,21 @@ def _render(report: RefreshReport) -> None:
         )
         if s.gave_up:
             console.print(
-                f"    [yellow]gave up:[/yellow] {escape(s.gave_up)}", highlight=False, soft_wrap=True
+                Text.assemble("    ", ("gave up:", "yellow"), " ", s.gave_up), highlight=False, soft_wrap=True
             )
         if s.errors:
-            console.print(f"    problems: {escape(s.error_summary())}", highlight=False, soft_wrap=True)
+            console.print(f"    problems: {s.error_summary()}", highlight=False, soft_wrap=True)
     if not report.ok:
         console.print(
-            "[yellow]Some papers got no fresh signals; they keep their earlier readings. "
-            "The next refresh tries again.[/yellow]"
+            "Some papers got no fresh signals; they keep their earlier readings. "
+            "The next refresh tries again.",
+            style="yellow",
         )
     if failed := report.failed_sources:
         console.print(
-            f"[red]Failed entirely:[/red] {escape(', '.join(failed))}", highlight=False, soft_wrap=True
+            Text.assemble(("Failed entirely:", "red"), " ", ", ".join(failed)),
+            highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -125,7 +128,7 @@ def refresh(
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             with Progress(
-                TextColumn("{task.description:<16}"),
+                TextColumn("{task.description:<16}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),

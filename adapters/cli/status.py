@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from adapters.cli.app import PANEL_RUN, app, console, container, fail, quick_read
 
@@ -37,7 +38,7 @@ def _when(moment: dt.datetime | None, now: dt.datetime) -> str:
 
 def render(report: StatusReport) -> None:
     now = report.now
-    console.print("[bold]Harvest[/bold]")
+    console.print("Harvest", style="bold")
     last = report.last_harvest
     if last is None:
         console.print("  No harvest yet: `trends run` harvests daily, or run `trends harvest`.")
@@ -50,7 +51,9 @@ def render(report: StatusReport) -> None:
             soft_wrap=True,
         )
         if last.error:
-            console.print(f"  [red]Error:[/red] {last.error}", highlight=False, soft_wrap=True)
+            console.print(
+                Text.assemble("  ", ("Error:", "red"), " ", last.error), highlight=False, soft_wrap=True
+            )
         good = report.last_successful_harvest
         if good is not None and good.run_id != last.run_id:
             console.print(
@@ -58,24 +61,28 @@ def render(report: StatusReport) -> None:
                 f"finished {_when(good.finished_at, now)}",
                 highlight=False,
             )
-    console.print("[bold]Scheduled jobs[/bold]")
+    console.print("Scheduled jobs", style="bold")
     if not report.jobs:
         console.print("  None stored yet: they are registered when `trends run` starts leading.")
     for job in report.jobs:
         next_run = _when(job.next_run, now) if job.next_run else "paused"
         console.print(f"  {job.job_id}: next run {next_run}", highlight=False)
-    console.print("[bold]Leader[/bold]")
+    console.print("Leader", style="bold")
     if report.leader is None:
         console.print("  Nobody holds the scheduler lease.")
     else:
-        state = "alive" if report.leader_alive else "[red]expired[/red]"
+        state = ("alive", "") if report.leader_alive else ("expired", "red")
         console.print(
-            f"  {report.leader.holder} ({state}; lease until {_when(report.leader.expires_at, now)}, "
-            f"leading since {_when(report.leader.acquired_at, now)})",
+            Text.assemble(
+                f"  {report.leader.holder} (",
+                state,
+                f"; lease until {_when(report.leader.expires_at, now)}, "
+                f"leading since {_when(report.leader.acquired_at, now)})",
+            ),
             highlight=False,
             soft_wrap=True,
         )
-    console.print("[bold]Last digest[/bold]" if len(report.digests) < 2 else "[bold]Last digests[/bold]")
+    console.print("Last digest" if len(report.digests) < 2 else "Last digests", style="bold")
     if not report.digests:
         console.print("  No digest yet.")
     for digest in report.digests:
@@ -95,7 +102,7 @@ def render(report: StatusReport) -> None:
         elif digest.status == "published":
             console.print("  Not delivered to any channel yet.")
     for problem in report.problems:
-        console.print(f"[yellow]![/yellow] {problem}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("!", "yellow"), " ", problem), highlight=False, soft_wrap=True)
 
 
 @app.command("status", rich_help_panel=PANEL_RUN)
