@@ -66,6 +66,22 @@ def test_topics_commands(env: dict[str, str]) -> None:
     assert "Robotics" not in runner.invoke(app, ["topics", "list"]).output
 
 
+def test_topics_list_fits_a_narrow_terminal_with_every_phrase_whole(env: dict[str, str]) -> None:
+    phrases = [f"phrase number {i} of many" for i in range(20)]
+    added = runner.invoke(app, ["topics", "add", "Long", *(arg for p in phrases for arg in ("--include", p))])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["topics", "list"], env={"COLUMNS": "60"})
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    # Each phrase on one line (none broken between lines), continuation lines indented under it.
+    block = lines[lines.index("Long — on, weight 1") :]
+    for phrase in phrases:
+        assert any(phrase in line for line in block), phrase
+    assert block[1].startswith("  include: phrase number 0 of many, ")
+    assert block[2].startswith(" " * 11 + "phrase number")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

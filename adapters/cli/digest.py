@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import textwrap
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -123,26 +124,37 @@ def rank(
 # ------------------------------------------------------------------------------------------- topics
 
 
-def _topics_table(topics: list[TopicView]) -> Table:
-    table = Table(title="Topics")
-    table.add_column("Name")
-    table.add_column("On")
-    table.add_column("Weight", justify="right")
-    table.add_column("Include", overflow="fold")
-    table.add_column("Exclude", overflow="fold")
-    table.add_column("Examples", overflow="fold")
-    table.add_column("Description", overflow="fold")
-    for t in topics:
-        table.add_row(
-            t.name,
-            "yes" if t.enabled else "no",
-            f"{t.weight:g}",
-            ", ".join(t.include),
-            ", ".join(t.exclude),
-            ", ".join(t.examples),
-            t.description,
-        )
-    return table
+def _print_topics(topics: list[TopicView]) -> None:
+    """One block per topic, every phrase shown, wrapped to the terminal with its indent kept.
+
+    A block rather than a seven-column table: a topic has up to 30 phrases of up to 80 characters,
+    which a table folds into slivers a word wide in an 80-column terminal.
+    """
+    width = max(40, console.width)
+    for index, t in enumerate(topics):
+        if index:
+            console.print()
+        state = "on" if t.enabled else "off"
+        console.print(Text.assemble((t.name, "bold"), f" — {state}, weight {t.weight:g}"), highlight=False)
+        fields = [("", t.description), ("include: ", _phrases(t.include))]
+        fields += [("exclude: ", _phrases(t.exclude)), ("examples: ", _phrases(t.examples))]
+        for label, value in fields:
+            if value:
+                lines = textwrap.wrap(
+                    value,
+                    width=width,
+                    initial_indent=f"  {label}",
+                    subsequent_indent=" " * (2 + len(label)),
+                    break_on_hyphens=False,
+                )
+                console.print("\n".join(lines).replace(_KEEP_TOGETHER, " "), highlight=False, soft_wrap=True)
+
+
+_KEEP_TOGETHER = "\u00a0"  # textwrap does not break at a no-break space: a phrase stays on one line
+
+
+def _phrases(phrases: tuple[str, ...]) -> str:
+    return ", ".join(phrase.replace(" ", _KEEP_TOGETHER) for phrase in phrases)
 
 
 IncludeOption = Annotated[
@@ -167,7 +179,7 @@ def topics_list(audience: AudienceOption = None) -> None:
 
         with container() as c:
             topics = TopicService(c.uow, c.settings).list_topics(audience=audience)
-    console.print(_topics_table(topics))
+    _print_topics(topics)
 
 
 @topics_app.command("add")
@@ -196,7 +208,7 @@ def topics_add(
     with container() as c:
         view = TopicService(c.uow, c.settings).add(draft, actor=_actor(), audience=audience)
     console.print(f"Added topic “{view.name}”.")
-    console.print(_topics_table([view]))
+    _print_topics([view])
 
 
 @topics_app.command("edit")
@@ -232,7 +244,7 @@ def topics_edit(
     with container() as c:
         view = TopicService(c.uow, c.settings).edit(name, changes, actor=_actor(), audience=audience)
     console.print(f"Updated topic “{view.name}”.")
-    console.print(_topics_table([view]))
+    _print_topics([view])
 
 
 @topics_app.command("remove")
