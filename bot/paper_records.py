@@ -95,6 +95,12 @@ def _storable_text(text: str) -> bool:
     return (text.isascii() and text.isprintable()) or _UNSTORABLE.search(text) is None
 
 
+def is_author_name(name: str) -> bool:
+    """False for what a sloppy author list leaves between names (":", "-", "&"): a name has a letter
+    or a digit. Such entries would show up in a digest as "Essential AI, :"."""
+    return bool(name) and (name[0].isalnum() or any(ch.isalnum() for ch in name))
+
+
 def _fits(record: PaperRecord) -> bool:
     """The fast check: true for nearly every record, which then goes through unchanged."""
     if not (

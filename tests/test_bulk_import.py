@@ -347,3 +347,23 @@ def test_cli_import_prints_a_summary(
     missing = runner.invoke(app, ["import", str(tmp_path / "nope.json")])
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
+
+
+def test_punctuation_left_between_author_names_is_not_an_author(uow: UnitOfWork, tmp_path: Path) -> None:
+    # Author lists in the wild carry stray separators ("Essential AI, :"); a name has a letter or digit.
+    rows = [
+        pool_row("2505.00011", authors=("Team Kestrel", ":", " - ", "Zoë Ng", "&", "李雷", "42")),
+        snapshot_row("2403.00021", authors=(("Hopper", "Grace"), (":", ""), ("-", "&"))),
+        {
+            **snapshot_row("2403.00022"),
+            "authors_parsed": None,
+            "authors": "Ada Lovelace, :, and Alan Turing, ;",
+        },
+    ]
+    _importer(uow).run(write_lines(tmp_path / "mixed-pool.jsonl", rows[:1]))
+    _importer(uow).run(write_lines(tmp_path / "mixed-snapshot.json", rows[1:]))
+    with uow:
+        authors = {arxiv_id: list(paper.authors) for arxiv_id, paper in _papers(uow.session).items()}
+    assert authors["2505.00011"] == ["Team Kestrel", "Zoë Ng", "李雷", "42"]
+    assert authors["2403.00021"] == ["Grace Hopper"]
+    assert authors["2403.00022"] == ["Ada Lovelace", "Alan Turing"]

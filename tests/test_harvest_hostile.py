@@ -135,3 +135,13 @@ def test_old_style_ids_are_stored_and_searchable(session_factory: sessionmaker[S
         assert found == {p.id for p in session.scalars(select(Paper))}
         (knots,) = search(session, parse_text_query("knots placeholders"))
         assert session.get(Paper, knots.paper_id).arxiv_id == "math.GT/0309136"  # type: ignore[union-attr]
+
+
+def test_stray_separators_in_an_author_list_are_not_authors(session_factory: sessionmaker[Session]) -> None:
+    sloppy = dataclasses.replace(
+        generate_papers(1, seed=11)[0], authors=("Team Kestrel", ":", "Zoë Ng", "-", "&", "李雷")
+    )
+    with FakeArxivServer([sloppy]) as fake:
+        harvester = _harvester(fake, session_factory)
+        harvester.harvest(sloppy.submitted_at.date(), sloppy.submitted_at.date(), list(sloppy.categories))
+    assert _stored(session_factory)[sloppy.arxiv_id].authors == ["Team Kestrel", "Zoë Ng", "李雷"]

@@ -48,7 +48,7 @@ from bot.db.papers import UpsertCounts, bulk_upsert
 from bot.db.uow import UnitOfWork
 from bot.errors import NotFoundError, SourceError, TrendsError, ValidationError
 from bot.months import Month
-from bot.paper_records import PaperRecord, UnusableRecord, clean_record
+from bot.paper_records import PaperRecord, UnusableRecord, clean_record, is_author_name
 from bot.signals.store import record_imported_signals
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def _snapshot_authors(row: Mapping[str, Any]) -> tuple[str, ...]:
                     raise TypeError
                 # [last, first, suffix]; join refuses anything but strings.
                 name = " ".join(" ".join((*parts[1:2], *parts[0:1], *parts[2:3])).split())
-                if name:
+                if is_author_name(name):
                     names.append(name)
         except TypeError:
             raise _Skip(BAD_FIELD, "`authors_parsed` is not a list of [last, first, suffix]") from None
@@ -286,7 +286,7 @@ def _snapshot_authors(row: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(text, str):
         raise _Skip(BAD_FIELD, "`authors` is not a string")
     flat = _squash(text).replace(" and ", ", ")
-    return tuple(name for part in flat.split(",") if (name := part.strip()))
+    return tuple(name for part in flat.split(",") if is_author_name(name := part.strip()))
 
 
 def parse_snapshot_row(row: Mapping[str, Any]) -> PaperRecord:
@@ -360,7 +360,7 @@ def parse_pool_row(row: Mapping[str, Any]) -> tuple[PaperRecord, dict[str, float
     base, version = _base_id(row)
     title = _squash(_required_text(row, "title"))
     abstract = _squash(_required_text(row, "abstract"))
-    authors = tuple(name for a in _string_list(row, "authors") if (name := _squash(a)))
+    authors = tuple(name for a in _string_list(row, "authors") if is_author_name(name := _squash(a)))
     categories = _checked_categories(_string_list(row, "categories"))
     primary = row.get("primary")
     if primary is not None and not isinstance(primary, str):

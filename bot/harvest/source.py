@@ -28,7 +28,7 @@ import requests
 
 from bot.arxiv_ids import is_valid_category, parse_arxiv_id
 from bot.errors import HarvestError, ValidationError
-from bot.paper_records import PaperRecord, clean_record
+from bot.paper_records import PaperRecord, clean_record, is_author_name
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def record_from_result(result: Any) -> PaperRecord:
             version=parsed.version or 1,
             title=_squash(result.title),
             abstract=_squash(result.summary),
-            authors=tuple(name for a in result.authors if (name := _squash(a.name))),
+            authors=tuple(name for a in result.authors if is_author_name(name := _squash(a.name))),
             categories=categories or (primary,),
             primary_category=primary,
             submitted_at=published.astimezone(dt.UTC),
