@@ -3,12 +3,12 @@
     python -m bench.cli_startup [--runs 10] [--command "topics list"] ...
 
 Goal: `trends topics list`, `trends issues` and `trends status` each take at most 0.35 s of CPU
-(user + system) from start to exit. A temporary directory holds a SQLite database (or `--database-
-url` names one), migrated once (`trends db upgrade`, not counted), and is the working directory of
-every run, so no `trends.toml` of the checkout is read. Each run's CPU time is the growth of
-`resource.getrusage(RUSAGE_CHILDREN)` around one `subprocess.run`: it counts the child process only,
-so other work on a loaded machine barely moves it, unlike wall time. The figure to compare is the
-minimum over the runs; the median is printed alongside.
+(user + system) from start to exit. A temporary directory holds a SQLite database (or
+`--database-url` names one), migrated once (`trends db upgrade`, not counted), and is the working
+directory of every run, so no `trends.toml` of the checkout is read. Each run's CPU time is the
+growth of `resource.getrusage(RUSAGE_CHILDREN)` around one `subprocess.run`: it counts the child
+process only, so other work on a loaded machine barely moves it, unlike wall time. The figure to
+compare is the minimum over the runs; the median is printed alongside.
 
 Bytecode: an installed `trends` (pip, the Docker image) runs from compiled `.pyc` files. The untimed
 first runs write them for this checkout, even when PYTHONDONTWRITEBYTECODE is set here, so the figures
