@@ -243,6 +243,15 @@ def test_trend_chart_is_an_800_by_400_png(service: ArchiveService) -> None:
     assert view.total_matches > 0
 
 
+@pytest.mark.parametrize("text", ["🎥", "  ", "-video", "«»!?"])
+def test_a_trend_of_no_words_draws_nothing_and_says_what_to_type(service: ArchiveService, text: str) -> None:
+    view, png = service.trend_chart(text)
+    assert view.points == ()
+    assert png == b""  # chat adapters send the message instead of a chart of zeros
+    assert view.message == "Type a few words to draw a trend, e.g. `diffusion video`."
+    assert service.trend("video").points  # words still draw
+
+
 def test_issues_list_and_view(service: ArchiveService) -> None:
     issues = service.list_issues()
     assert [(i.month, i.status, i.picks) for i in issues] == [

@@ -179,6 +179,13 @@ async def test_chart_returns_png(container: Container) -> None:
     assert reply.kind == "chart"
     assert reply.chart_png is not None
     assert reply.chart_png.startswith(b"\x89PNG")
+
+
+async def test_a_chart_of_no_words_is_the_hint_not_a_chart_of_zeros(container: Container) -> None:
+    reply = await ChatService(container).handle(MEMBER, c.Chart("🤖"))
+    assert reply.kind == "chart"
+    assert not reply.chart_png
+    assert reply.text == "Type a few words to draw a trend, e.g. `diffusion video`."
     assert "diffusion" in reply.text
 
 

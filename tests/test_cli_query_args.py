@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -65,3 +67,14 @@ def test_suggestions_read_once(archive: None) -> None:
     assert result.exit_code == 0, result.output
     assert "Try: try" not in result.output
     assert "Try a more general word, or check the spelling." in result.output
+
+
+def test_a_trend_of_no_words_prints_what_to_type_and_writes_no_chart(archive: None, tmp_path: Path) -> None:
+    chart = tmp_path / "trend.png"
+    result = runner.invoke(app, ["trend", "🤖", "--png", str(chart)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Type a few words to draw a trend, e.g. `diffusion video`."
+    assert not chart.exists()
+    drawn = runner.invoke(app, ["trend", "segmentation", "--png", str(chart)])
+    assert drawn.exit_code == 0, drawn.output
+    assert chart.read_bytes()[:4] == b"\x89PNG"

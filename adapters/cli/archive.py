@@ -97,10 +97,14 @@ def trend(
         service = ArchiveService(c)
         if png is not None:
             view, image = service.trend_chart(text, months=months, end_month=end)
-            Path(png).write_bytes(image)
+            if image:
+                Path(png).write_bytes(image)
         else:
             view = service.trend(text, months=months, end_month=end)
     _print_notes(view.notes)
+    if not view.points:
+        console.print(view.message, highlight=False)
+        return
     table = Table(title=f"“{view.query}” per month")
     table.add_column("month")
     table.add_column("papers", justify="right")

@@ -75,9 +75,9 @@ class ArchiveService:
     def trend_chart(
         self, text: str, months: int = DEFAULT_MONTHS, end_month: str | None = None
     ) -> tuple[TrendView, bytes]:
-        """The trend and its PNG chart (800×400)."""
+        """The trend and its PNG chart (800×400); no chart (b"") when there is nothing to draw."""
         view = self.trend(text, months=months, end_month=end_month)
-        return view, render_trend_png(view)
+        return view, render_trend_png(view) if view.points else b""
 
     def trending(
         self, month: str | None = None, lookback: int = DEFAULT_LOOKBACK, limit: int = DEFAULT_LIMIT

@@ -66,6 +66,14 @@ def trend_view(
 
     A `month:`/`since:` in the query narrows the window: `month:` ends it there, `since:` starts it.
     """
+    if not query.has_terms:  # e.g. only an emoji or punctuation: no line of zeros, no blank chart
+        return TrendView(
+            query=query.display(),
+            points=(),
+            change=change_between((), period),
+            message="Type a few words to draw a trend, e.g. `diffusion video`.",
+            notes=query.notes,
+        )
     months = min(max(int(months), 1), MAX_MONTHS)
     last = end_month or query.month or latest_month(session) or month_of_now()
     first = shift_month(last, -(months - 1))
@@ -87,9 +95,7 @@ def trend_view(
     )
     shown = query.display()
     message = ""
-    if not query.has_terms:
-        message = "Type a few words to draw a trend, e.g. `diffusion video`."
-    elif not any(p.count for p in points):
+    if not any(p.count for p in points):
         message = f"No papers matched “{shown}” between {month_label(first)} and {month_label(last)}."
     return TrendView(
         query=shown,
