@@ -215,12 +215,30 @@ def _has_matches(session: Session, query: ParsedQuery) -> bool:
     return bool(matching.ranked_matches(session, query.variants(), since=since, until=until, limit=1))
 
 
+EMPTY_ARCHIVE_ADVICE = (
+    "The daily harvest fills it from arXiv; an operator can start it now with `trends harvest` "
+    "or load a file with `trends import`."
+)
+
+
 def _nothing_found(
     session: Session, query: ParsedQuery, page: int, page_size: int, topic_names: Sequence[str]
 ) -> SearchResult:
     """An empty result with the most useful next steps we can cheaply check."""
     suggestions: list[str] = list(query.topic_suggestions)
     advice = ""
+    if _newest(session) is None:  # a new deployment: no other word would find anything either
+        return SearchResult(
+            query=query.display(),
+            hits=(),
+            page=page,
+            page_size=page_size,
+            has_more=False,
+            total_estimate=0,
+            message="The archive has no papers yet.",
+            advice=EMPTY_ARCHIVE_ADVICE,
+            notes=query.notes,
+        )
     base = query.base
     if query.month or query.since:
         wider = replace(query, month=None, since=None)
