@@ -9,6 +9,7 @@ stores, the delivery engine and the chat core are real, on each database engine 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import io
 import json
@@ -42,6 +43,7 @@ from bot.publish import PublishService
 from bot.scheduler.logs import REDACTED, configure_logging
 from bot.settings import load_settings
 from bot.subscriptions import SubscriptionService
+from bot.token_cipher import TokenCipher
 from tests.factories import add_published_digest, digest_view, make_paper
 from tests.fakes.slack_api import (
     APP_ID,
@@ -59,6 +61,9 @@ REDIRECT = "http://localhost/slack/oauth_redirect"
 STATE_COOKIE = "slack-app-oauth-state"
 PICKS = 3
 MANIFEST = Path(__file__).parent.parent / "adapters" / "slack" / "manifest.yml"
+# Test keys (TRENDS_TOKEN_KEY): 32 bytes in url-safe base64, as Fernet.generate_key() makes them.
+TOKEN_KEY = base64.urlsafe_b64encode(b"test-token-key-0-not-for-any-use").decode()
+OTHER_TOKEN_KEY = base64.urlsafe_b64encode(b"test-token-key-1-not-for-any-use").decode()
 
 
 @pytest.fixture
@@ -67,6 +72,7 @@ def oauth_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     monkeypatch.setenv("SLACK_REDIRECT_URI", REDIRECT)
+    monkeypatch.setenv("TRENDS_TOKEN_KEY", TOKEN_KEY)
 
 
 @pytest.fixture
@@ -140,7 +146,12 @@ class Harness:
         return await self.browser.post(body, signed_headers(SIGNING_SECRET, body))
 
     def installations(self) -> dict[str, str]:
-        """team id -> bot token, as stored."""
+        """team id -> bot token, decrypted with the test key."""
+        cipher = TokenCipher(TOKEN_KEY)
+        return {team: cipher.open(stored, owner=team).value for team, stored in self.stored_tokens().items()}
+
+    def stored_tokens(self) -> dict[str, str]:
+        """team id -> the bot token column, as stored."""
         with self.container.uow() as uow:
             rows = uow.session.scalars(select(SlackInstallation)).all()
             return {row.team_id: row.bot_token for row in rows}
@@ -556,7 +567,7 @@ async def test_org_wide_installs_are_refused_and_nothing_is_stored(
 
     from adapters.slack.installations import SqlInstallationStore
 
-    store = SqlInstallationStore(session_factory)
+    store = SqlInstallationStore(session_factory, TokenCipher(TOKEN_KEY))
     org_wide = Installation(
         enterprise_id="E0GRID001",
         team_id=None,
@@ -581,7 +592,9 @@ async def test_a_workspace_off_the_allowed_list_cannot_install(
 
     from adapters.slack.installations import SqlInstallationStore
 
-    store = SqlInstallationStore(session_factory, allowed=lambda team_id: team_id == "T0ALLOWED")
+    store = SqlInstallationStore(
+        session_factory, TokenCipher(TOKEN_KEY), allowed=lambda team_id: team_id == "T0ALLOWED"
+    )
     outsider = Installation(
         team_id="T0OUTSIDE",
         bot_token="xoxb-outsider-not-real",

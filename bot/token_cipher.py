@@ -1,0 +1,112 @@
+"""Chat tokens encrypted at rest, with the key from TRENDS_TOKEN_KEY (and old keys for rotation).
+
+A deployment serving many workspaces keeps each one's bot token in its database; a dump of that
+database must not hand out the tokens. `TokenCipher` seals a token before it is stored and opens it
+when it is read, with `cryptography`'s Fernet (AES-128-CBC with an HMAC-SHA256 over it, a random IV per
+token): a vetted construction, no cryptography of our own.
+
+A sealed value is `enc:v1:<Fernet token>`. The prefix tells it from a token stored in plain text by
+an earlier version, which `open` still returns as it is and marks `stale` so that the caller seals it
+on its next write. Rotation: the first key seals, every key opens (Fernet's `MultiFernet`); a value
+sealed under an old key is stale too, so rows move to the new key as they are read or written, after
+which the old key can be dropped.
+
+A value no key opens (the key was changed and the old one not listed, or the row was tampered with)
+raises `TokenUnreadable`, whose message names the owner (e.g. the workspace) and never the value.
+Platform-independent: the Slack store (`adapters/slack/installations.py`) is the user today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from bot.errors import TrendsError
+
+SEALED_PREFIX = "enc:v1:"
+GENERATE_KEY_HINT = (
+    "generate one with: python -c "
+    '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
+
+
+class TokenUnreadable(TrendsError):
+    """A stored token that none of the configured keys opens: the key changed, or the row was altered."""
+
+
+def check_token_key(key: str) -> str:
+    """`key` stripped, if it is a Fernet key (32 random bytes in url-safe base64); else `ValueError`."""
+    key = key.strip()
+    try:
+        Fernet(key)
+    except ValueError:  # wrong length or not base64 (binascii.Error is a ValueError)
+        raise ValueError(
+            "is not a token key (32 random bytes in url-safe base64, 44 characters); " + GENERATE_KEY_HINT
+        ) from None
+    return key
+
+
+def split_token_keys(keys: str) -> list[str]:
+    """The keys of a comma-separated list (TRENDS_TOKEN_KEYS_OLD), each checked by `check_token_key`."""
+    parts = [part for part in keys.split(",") if part.strip()]
+    checked = []
+    for position, part in enumerate(parts, start=1):
+        try:
+            checked.append(check_token_key(part))
+        except ValueError:
+            raise ValueError(
+                f"entry {position} of {len(parts)} is not a token key (32 random bytes in url-safe base64, "
+                "44 characters): list the keys TRENDS_TOKEN_KEY had before, comma-separated"
+            ) from None
+    return checked
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedToken:
+    """A stored token opened: its value, and whether the stored form should be sealed again."""
+
+    value: str
+    stale: bool  # stored in plain text, or sealed under an old key
+
+
+class TokenCipher:
+    """Seals tokens under the current key; opens what any configured key (current or old) sealed."""
+
+    def __init__(self, key: str, old_keys: Sequence[str] = ()) -> None:
+        self._current = Fernet(check_token_key(key))
+        self._any = MultiFernet([self._current, *(Fernet(check_token_key(old)) for old in old_keys)])
+
+    def __repr__(self) -> str:
+        return "TokenCipher(<keys hidden>)"
+
+    def seal(self, token: str) -> str:
+        """The form to store: `enc:v1:` and the Fernet token of `token`."""
+        return SEALED_PREFIX + self._current.encrypt(token.encode()).decode("ascii")
+
+    def open(self, stored: str, *, owner: str) -> OpenedToken:
+        """The token behind a stored value (sealed or, from before encryption, plain).
+
+        `owner` names whose token it is in the error, e.g. "Slack workspace T0123 (Acme)"."""
+        if not is_sealed(stored):
+            return OpenedToken(stored, stale=True)
+        sealed = stored.removeprefix(SEALED_PREFIX).encode("ascii", errors="replace")
+        try:
+            return OpenedToken(self._current.decrypt(sealed).decode(), stale=False)
+        except InvalidToken:
+            pass
+        try:
+            return OpenedToken(self._any.decrypt(sealed).decode(), stale=True)
+        except InvalidToken:
+            raise TokenUnreadable(
+                f"The stored token of {owner} cannot be decrypted with TRENDS_TOKEN_KEY "
+                "(nor any key of TRENDS_TOKEN_KEYS_OLD): was the key changed? Set the key it was "
+                "stored with as TRENDS_TOKEN_KEY, or list it in TRENDS_TOKEN_KEYS_OLD; otherwise the "
+                "app must be installed there again."
+            ) from None
+
+
+def is_sealed(stored: str) -> bool:
+    """Whether a stored value is sealed (else: a plain token from before encryption)."""
+    return stored.startswith(SEALED_PREFIX)
