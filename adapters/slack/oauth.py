@@ -55,10 +55,14 @@ class OAuthParts:
 
     @property
     def not_installed_message(self) -> str:
-        """What a user of a workspace without an installation is told (bolt answers it)."""
+        """What a user of a workspace without a usable installation is told (bolt answers it).
+
+        bolt gives the same answer when the stored token cannot be decrypted (it swallows the store's
+        error), so the message covers that too; a reinstall fixes both, and the operator's log names
+        the workspace whose token is unreadable."""
         return (
-            "The Trends app is not installed in this workspace (or it was removed). "
-            f"A workspace admin can add it at {self.install_url}"
+            "The Trends app is not installed in this workspace (or it was removed), or the bot cannot "
+            f"read its stored token for it. A workspace admin can add it (again) at {self.install_url}"
         )
 
 
