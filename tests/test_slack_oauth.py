@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.app import SlackRuntime, build_web_app, create_runtime
@@ -826,3 +826,47 @@ async def test_a_workspace_off_the_allowed_list_cannot_install(
     await store.async_save(insider)
     with session_factory() as session:
         assert [row.team_id for row in session.scalars(select(SlackInstallation))] == ["T0ALLOWED"]
+
+
+async def test_sealing_a_plain_row_never_overwrites_a_reinstall_committed_meanwhile(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from adapters.slack.installations import SqlInstallationStore
+
+    cipher = TokenCipher(TOKEN_KEY)
+    store = SqlInstallationStore(session_factory, cipher)
+    await store.async_save(
+        Installation(
+            team_id=TEAM_A, bot_token="xoxb-old-0001", bot_id="B0A", bot_user_id="U0A", user_id="U0I"
+        )
+    )
+    with session_factory() as session:  # the row as the version before encryption left it
+        session.execute(update(SlackInstallation).values(bot_token="xoxb-old-0001"))
+        session.commit()
+
+    # A reinstall commits its new token between the lookup's read and its sealing write.
+    engine = session_factory.kw["bind"]
+    reinstalled = cipher.seal("xoxb-new-0002")
+    raced = []
+
+    def reinstall_first(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE SLACK_INSTALLATIONS") and not raced:
+            raced.append(statement)
+            with engine.begin() as other:
+                other.execute(update(SlackInstallation).values(bot_token=reinstalled))
+
+    event.listen(engine, "before_cursor_execute", reinstall_first)
+    try:
+        bot = await store.async_find_bot(enterprise_id=None, team_id=TEAM_A)
+    finally:
+        event.remove(engine, "before_cursor_execute", reinstall_first)
+    assert raced
+    assert bot is not None
+    assert bot.bot_token == "xoxb-old-0001"  # what the lookup read
+    with session_factory() as session:
+        assert session.scalars(select(SlackInstallation.bot_token)).one() == reinstalled  # still there
+    again = await store.async_find_bot(enterprise_id=None, team_id=TEAM_A)
+    assert again is not None
+    assert again.bot_token == "xoxb-new-0002"
