@@ -18,12 +18,17 @@ Platform-independent: the Slack store (`adapters/slack/installations.py`) is the
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from typing import TYPE_CHECKING
 
 from bot.errors import TrendsError
+
+if TYPE_CHECKING:  # imported when a cipher is built: settings check keys without loading cryptography
+    from cryptography.fernet import Fernet, MultiFernet
 
 SEALED_PREFIX = "enc:v1:"
 GENERATE_KEY_HINT = (
@@ -36,15 +41,21 @@ class TokenUnreadable(TrendsError):
     """A stored token that none of the configured keys opens: the key changed, or the row was altered."""
 
 
+# What Fernet.generate_key() prints: 32 bytes in url-safe base64, padded.
+_FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")
+
+
 def check_token_key(key: str) -> str:
     """`key` stripped, if it is a Fernet key (32 random bytes in url-safe base64); else `ValueError`."""
     key = key.strip()
     try:
-        Fernet(key)
-    except ValueError:  # wrong length or not base64 (binascii.Error is a ValueError)
+        valid = bool(_FERNET_KEY.fullmatch(key)) and len(base64.urlsafe_b64decode(key)) == 32
+    except binascii.Error:
+        valid = False
+    if not valid:
         raise ValueError(
             "is not a token key (32 random bytes in url-safe base64, 44 characters); " + GENERATE_KEY_HINT
-        ) from None
+        )
     return key
 
 
@@ -75,8 +86,12 @@ class TokenCipher:
     """Seals tokens under the current key; opens what any configured key (current or old) sealed."""
 
     def __init__(self, key: str, old_keys: Sequence[str] = ()) -> None:
-        self._current = Fernet(check_token_key(key))
-        self._any = MultiFernet([self._current, *(Fernet(check_token_key(old)) for old in old_keys)])
+        from cryptography.fernet import Fernet, MultiFernet
+
+        self._current: Fernet = Fernet(check_token_key(key))
+        self._any: MultiFernet = MultiFernet(
+            [self._current, *(Fernet(check_token_key(old)) for old in old_keys)]
+        )
 
     def __repr__(self) -> str:
         return "TokenCipher(<keys hidden>)"
@@ -89,6 +104,8 @@ class TokenCipher:
         """The token behind a stored value (sealed or, from before encryption, plain).
 
         `owner` names whose token it is in the error, e.g. "Slack workspace T0123 (Acme)"."""
+        from cryptography.fernet import InvalidToken
+
         if not is_sealed(stored):
             return OpenedToken(stored, stale=True)
         sealed = stored.removeprefix(SEALED_PREFIX).encode("ascii", errors="replace")

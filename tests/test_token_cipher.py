@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
+from cryptography.fernet import Fernet
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,3 +91,29 @@ def test_keys_are_checked_with_how_to_make_one_and_never_shown() -> None:
     cipher = TokenCipher(KEY, [OLD_KEY])
     assert KEY not in repr(cipher)
     assert OLD_KEY not in repr(cipher)
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_every_key_fernet_makes_passes_the_check_and_builds_a_cipher(raw: bytes) -> None:
+    key = base64.urlsafe_b64encode(raw).decode()
+    assert check_token_key(key) == key
+    assert Fernet(key)  # the check accepts nothing Fernet would refuse
+
+
+@given(st.text(alphabet="ABCxyz019_-=+/ \n", max_size=50))
+def test_what_the_check_accepts_fernet_accepts(text: str) -> None:
+    try:
+        key = check_token_key(text)
+    except ValueError:
+        return
+    assert Fernet(key)
+
+
+def test_checking_keys_does_not_load_cryptography() -> None:
+    # Settings check TRENDS_TOKEN_KEY in every command; only the Slack OAuth runtime needs the cipher.
+    code = (
+        "import sys, bot.settings, bot.token_cipher as t; "
+        f"t.check_token_key({KEY!r}); print('cryptography' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "False"
