@@ -7,9 +7,9 @@ token): a vetted construction, no cryptography of our own.
 
 A sealed value is `enc:v1:<Fernet token>`. The prefix tells it from a token stored in plain text by
 an earlier version, which `open` still returns as it is and marks `stale` so that the caller seals it
-on its next write. Rotation: the first key seals, every key opens (Fernet's `MultiFernet`); a value
-sealed under an old key is stale too, so rows move to the new key as they are read or written, after
-which the old key can be dropped.
+on its next write. Rotation: the current key seals, it and every old key open; a value sealed under
+an old key is stale too, so rows move to the new key as they are read or written, after which the old
+key can be dropped.
 
 A value no key opens (the key was changed and the old one not listed, or the row was tampered with)
 raises `TokenUnreadable`, whose message names the owner (e.g. the workspace) and never the value.
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from bot.errors import TrendsError
 
 if TYPE_CHECKING:  # imported when a cipher is built: settings check keys without loading cryptography
-    from cryptography.fernet import Fernet, MultiFernet
+    from cryptography.fernet import Fernet
 
 SEALED_PREFIX = "enc:v1:"
 GENERATE_KEY_HINT = (
@@ -86,12 +86,10 @@ class TokenCipher:
     """Seals tokens under the current key; opens what any configured key (current or old) sealed."""
 
     def __init__(self, key: str, old_keys: Sequence[str] = ()) -> None:
-        from cryptography.fernet import Fernet, MultiFernet
+        from cryptography.fernet import Fernet
 
         self._current: Fernet = Fernet(check_token_key(key))
-        self._any: MultiFernet = MultiFernet(
-            [self._current, *(Fernet(check_token_key(old)) for old in old_keys)]
-        )
+        self._old: list[Fernet] = [Fernet(check_token_key(old)) for old in old_keys]
 
     def __repr__(self) -> str:
         return "TokenCipher(<keys hidden>)"
@@ -109,19 +107,17 @@ class TokenCipher:
         if not is_sealed(stored):
             return OpenedToken(stored, stale=True)
         sealed = stored.removeprefix(SEALED_PREFIX).encode("ascii", errors="replace")
-        try:
-            return OpenedToken(self._current.decrypt(sealed).decode(), stale=False)
-        except InvalidToken:
-            pass
-        try:
-            return OpenedToken(self._any.decrypt(sealed).decode(), stale=True)
-        except InvalidToken:
-            raise TokenUnreadable(
-                f"The stored token of {owner} cannot be decrypted with TRENDS_TOKEN_KEY "
-                "(nor any key of TRENDS_TOKEN_KEYS_OLD): was the key changed? Set the key it was "
-                "stored with as TRENDS_TOKEN_KEY, or list it in TRENDS_TOKEN_KEYS_OLD; otherwise the "
-                "app must be installed there again."
-            ) from None
+        for fernet in (self._current, *self._old):
+            try:
+                return OpenedToken(fernet.decrypt(sealed).decode(), stale=fernet is not self._current)
+            except InvalidToken:
+                continue  # sealed under another key, or altered: try the next key
+        raise TokenUnreadable(
+            f"The stored token of {owner} cannot be decrypted with TRENDS_TOKEN_KEY "
+            "(nor any key of TRENDS_TOKEN_KEYS_OLD): was the key changed? Set the key it was "
+            "stored with as TRENDS_TOKEN_KEY, or list it in TRENDS_TOKEN_KEYS_OLD; otherwise the "
+            "app must be installed there again."
+        )
 
 
 def is_sealed(stored: str) -> bool:

@@ -77,8 +77,9 @@ def test_what_no_key_opens_names_the_owner_and_never_the_value(damage: Callable[
     assert "TRENDS_TOKEN_KEY" in message
     assert TOKEN not in message
     assert sealed not in message
-    assert error.value.__cause__ is None  # no chained traceback with cryptography's internals
-    assert error.value.__suppress_context__
+    # No chained traceback with cryptography's internals.
+    assert error.value.__cause__ is None
+    assert error.value.__context__ is None
 
 
 def test_keys_are_checked_with_how_to_make_one_and_never_shown() -> None:

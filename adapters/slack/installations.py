@@ -18,8 +18,8 @@ Tokens are encrypted at rest (`bot.token_cipher`, key TRENDS_TOKEN_KEY): the bot
 token columns hold `enc:v1:…`, so a dump of the database gives away no token. Rows stored in plain
 text by an earlier version (or under a key now in TRENDS_TOKEN_KEYS_OLD) still work, and are sealed
 under the current key when they are next read or written, and by `seal_stale_tokens` at start-up. A
-row no key opens fails with `TokenUnreadable` naming the workspace (logged as an error; bolt's error
-hook shows the user its message), while every other workspace keeps working.
+row no key opens raises `TokenUnreadable` naming the workspace, logged as an error here (bolt swallows
+it and answers the user as for a workspace without an install); every other workspace keeps working.
 """
 
 from __future__ import annotations
@@ -149,7 +149,9 @@ class SqlInstallationStore(AsyncInstallationStore):
             row = uow.session.scalars(query.order_by(SlackInstallation.id.desc())).first()
             if row is None:
                 return None
-            token, refresh_token, _ = self._open_and_reseal(uow, row)
+            token, refresh_token, resealed = self._open_and_reseal(uow, row)
+            if resealed:
+                log.info("slack token sealed under the current key", extra={"team_id": row.team_id})
             return _bot_of(row, token, refresh_token)
 
         return await self._run(find)
@@ -185,8 +187,6 @@ class SqlInstallationStore(AsyncInstallationStore):
                 .execution_options(synchronize_session=False)
             )
             resealed = result.rowcount == 1  # type: ignore[attr-defined]
-            if resealed:
-                log.info("slack token sealed under the current key", extra={"team_id": row.team_id})
         return token.value, None if refresh is None else refresh.value, resealed
 
     def seal_stale_tokens(self) -> int:
