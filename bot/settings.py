@@ -51,6 +51,8 @@ SECRET_FIELDS = {
     "llm_api_key": "TRENDS_LLM_API_KEY",
     "semantic_scholar_api_key": "SEMANTIC_SCHOLAR_API_KEY",
     "github_token": "GITHUB_TOKEN",
+    "token_key": "TRENDS_TOKEN_KEY",
+    "token_keys_old": "TRENDS_TOKEN_KEYS_OLD",
 }
 
 
@@ -239,6 +241,11 @@ class Settings(BaseSettings):
         default=None, validation_alias="SEMANTIC_SCHOLAR_API_KEY"
     )
     github_token: SecretStr | None = Field(default=None, validation_alias="GITHUB_TOKEN")
+    # Encrypts the bot tokens of Slack installs by OAuth in the database (bot/token_cipher.py): a Fernet
+    # key, required with SLACK_CLIENT_ID. TRENDS_TOKEN_KEYS_OLD: earlier keys, comma-separated, still
+    # read after a rotation (rows move to the new key as they are read or written).
+    token_key: SecretStr | None = Field(default=None, validation_alias="TRENDS_TOKEN_KEY")
+    token_keys_old: SecretStr | None = Field(default=None, validation_alias="TRENDS_TOKEN_KEYS_OLD")
 
     @field_validator("database_url")
     @classmethod
@@ -305,6 +312,23 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("token_key")
+    @classmethod
+    def _check_token_key(cls, value: SecretStr | None) -> SecretStr | None:
+        from bot.token_cipher import check_token_key
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(check_token_key(value.get_secret_value()))
+
+    @field_validator("token_keys_old")
+    @classmethod
+    def _check_token_keys_old(cls, value: SecretStr | None) -> SecretStr | None:
+        from bot.token_cipher import split_token_keys
+
+        keys = [] if value is None else split_token_keys(value.get_secret_value())
+        return SecretStr(",".join(keys)) if keys else None
+
     @model_validator(mode="after")
     def _check_slack_oauth(self) -> Settings:
         if (self.slack_client_id is None) != (self.slack_client_secret is None):
@@ -330,6 +354,15 @@ class Settings(BaseSettings):
             problems.append(
                 "SLACK_SIGNING_SECRET is not set: HTTP mode (which OAuth needs) checks every request "
                 "with it (Basic Information → App Credentials → Signing Secret)"
+            )
+        if self.token_key is None:
+            from bot.token_cipher import GENERATE_KEY_HINT
+
+            problems.append(
+                "TRENDS_TOKEN_KEY is not set: each workspace's bot token is stored encrypted with it, "
+                "so that a copy of the database gives away no token; "
+                + GENERATE_KEY_HINT
+                + " and keep it as safe as SLACK_CLIENT_SECRET"
             )
         if self.slack_redirect_uri is None:
             problems.append(

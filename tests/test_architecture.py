@@ -32,6 +32,7 @@ CORE_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "bot.invocation",
             "bot.paper_records",
             "bot.paper_links",
+            "bot.token_cipher",
         ),
     ),
     ("storage", ("bot.db", "bot.leases", "bot.lease_info", "bot.textquery")),

@@ -9,11 +9,14 @@ stores, the delivery engine and the chat core are real, on each database engine 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import io
 import json
 import logging
 import re
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,7 +27,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.slack.app import SlackRuntime, build_web_app, create_runtime
@@ -42,6 +45,7 @@ from bot.publish import PublishService
 from bot.scheduler.logs import REDACTED, configure_logging
 from bot.settings import load_settings
 from bot.subscriptions import SubscriptionService
+from bot.token_cipher import TokenCipher
 from tests.factories import add_published_digest, digest_view, make_paper
 from tests.fakes.slack_api import (
     APP_ID,
@@ -59,6 +63,9 @@ REDIRECT = "http://localhost/slack/oauth_redirect"
 STATE_COOKIE = "slack-app-oauth-state"
 PICKS = 3
 MANIFEST = Path(__file__).parent.parent / "adapters" / "slack" / "manifest.yml"
+# Test keys (TRENDS_TOKEN_KEY): 32 bytes in url-safe base64, as Fernet.generate_key() makes them.
+TOKEN_KEY = base64.urlsafe_b64encode(b"test-token-key-0-not-for-any-use").decode()
+OTHER_TOKEN_KEY = base64.urlsafe_b64encode(b"test-token-key-1-not-for-any-use").decode()
 
 
 @pytest.fixture
@@ -67,6 +74,7 @@ def oauth_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     monkeypatch.setenv("SLACK_REDIRECT_URI", REDIRECT)
+    monkeypatch.setenv("TRENDS_TOKEN_KEY", TOKEN_KEY)
 
 
 @pytest.fixture
@@ -140,7 +148,12 @@ class Harness:
         return await self.browser.post(body, signed_headers(SIGNING_SECRET, body))
 
     def installations(self) -> dict[str, str]:
-        """team id -> bot token, as stored."""
+        """team id -> bot token, decrypted with the test key."""
+        cipher = TokenCipher(TOKEN_KEY)
+        return {team: cipher.open(stored, owner=team).value for team, stored in self.stored_tokens().items()}
+
+    def stored_tokens(self) -> dict[str, str]:
+        """team id -> the bot token column, as stored."""
         with self.container.uow() as uow:
             rows = uow.session.scalars(select(SlackInstallation)).all()
             return {row.team_id: row.bot_token for row in rows}
@@ -360,6 +373,187 @@ async def test_states_are_stored_hashed_and_swept_when_expired(harness: Harness)
         assert len(uow.session.scalars(select(SlackOAuthState)).all()) == 1  # the expired one is gone
 
 
+# --- tokens encrypted at rest ----------------------------------------------------------------
+
+
+def token_columns(harness: Harness) -> dict[str, tuple[str, str | None]]:
+    """team id -> (bot_token, bot_refresh_token) columns, read with plain SQL as a dump would."""
+    with harness.container.engine.connect() as conn:
+        rows = conn.execute(text("SELECT team_id, bot_token, bot_refresh_token FROM slack_installations"))
+        return {team: (token, refresh) for team, token, refresh in rows}
+
+
+def table_dump(harness: Harness) -> str:
+    with harness.container.engine.connect() as conn:
+        return " ".join(str(row) for row in conn.execute(text("SELECT * FROM slack_installations")))
+
+
+def store_as_before_encryption(
+    harness: Harness, team_id: str, token: str, refresh: str | None = None
+) -> None:
+    """The row as the version without encryption left it: the tokens in plain text."""
+    with harness.container.uow() as uow:
+        uow.session.execute(
+            update(SlackInstallation)
+            .where(SlackInstallation.team_id == team_id)
+            .values(bot_token=token, bot_refresh_token=refresh)
+        )
+        uow.commit()
+
+
+async def test_installed_tokens_are_stored_encrypted_and_posts_still_use_each_workspace_token(
+    harness_any_db: Harness,
+) -> None:
+    h, slack = harness_any_db, harness_any_db.slack
+    for team in (TEAM_A, TEAM_B):
+        assert (await h.install(team))[0] == 200
+    columns, dumped = token_columns(h), table_dump(h)
+    assert set(columns) == {TEAM_A, TEAM_B}
+    for team, (stored, refresh) in columns.items():
+        (token,) = slack.tokens_of(team)
+        assert stored.startswith("enc:v1:")
+        assert refresh is None  # no token rotation: nothing else to seal
+        # Not the token, nor any 8 characters of it, in the column.
+        assert not any(token[i : i + 8] in stored for i in range(len(token) - 7))
+        # Nowhere in the row either (the team id, which the token embeds, is a column of its own).
+        assert token not in dumped
+        assert token.removeprefix(f"xoxb-{team}") not in dumped
+    assert "xoxb" not in dumped
+
+    subscribe(h, TEAM_A, CHANNEL_A)
+    subscribe(h, TEAM_B, CHANNEL_B)
+    report = await h.deliver("2026-10")
+    assert report.ok, report.summary()
+    assert tokens_used(slack, "chat.postMessage", CHANNEL_A) == set(slack.tokens_of(TEAM_A))
+    assert tokens_used(slack, "chat.postMessage", CHANNEL_B) == set(slack.tokens_of(TEAM_B))
+
+
+async def test_a_token_stored_in_plain_text_before_keeps_working_and_is_encrypted_on_the_next_write(
+    harness_any_db: Harness,
+) -> None:
+    h, slack = harness_any_db, harness_any_db.slack
+    for team in (TEAM_A, TEAM_B):
+        assert (await h.install(team))[0] == 200
+    (token_a,) = slack.tokens_of(TEAM_A)
+    store_as_before_encryption(h, TEAM_A, token_a, refresh="xoxe-1-plain-refresh-token")
+    store_as_before_encryption(h, TEAM_B, slack.tokens_of(TEAM_B)[0])
+    assert token_columns(h)[TEAM_A] == (token_a, "xoxe-1-plain-refresh-token")
+
+    # A's digest goes out with A's token, read from the plain row; reading it seals the row.
+    subscribe(h, TEAM_A, CHANNEL_A)
+    report = await h.deliver("2026-10")
+    assert report.ok, report.summary()
+    assert tokens_used(slack, "chat.postMessage", CHANNEL_A) == {token_a}
+    stored, refresh = token_columns(h)[TEAM_A]
+    assert stored.startswith("enc:v1:")
+    assert refresh is not None
+    assert refresh.startswith("enc:v1:")
+    assert token_a not in table_dump(h)
+    cipher = TokenCipher(TOKEN_KEY)
+    assert cipher.open(stored, owner=TEAM_A).value == token_a
+    assert cipher.open(refresh, owner=TEAM_A).value == "xoxe-1-plain-refresh-token"
+
+    # B reinstalls: the new token is written sealed.
+    assert (await h.install(TEAM_B))[0] == 200
+    assert token_columns(h)[TEAM_B][0].startswith("enc:v1:")
+    assert h.installations()[TEAM_B] == slack.tokens_of(TEAM_B)[-1]
+
+
+async def test_start_up_encrypts_every_token_left_in_plain_text(harness_any_db: Harness) -> None:
+    from adapters.slack.oauth import build_oauth
+
+    h, slack = harness_any_db, harness_any_db.slack
+    for team in (TEAM_A, TEAM_B):
+        assert (await h.install(team))[0] == 200
+    for team in (TEAM_A, TEAM_B):
+        store_as_before_encryption(h, team, slack.tokens_of(team)[0])
+    before = h.stored_tokens()
+
+    build_oauth(h.container.settings, h.container.session_factory)  # what a (re)start runs
+
+    assert all(stored.startswith("enc:v1:") for stored in h.stored_tokens().values())
+    assert h.installations() == before  # the same tokens, now sealed
+    # A second start has nothing left to do: the sealed rows stay as they are.
+    sealed = h.stored_tokens()
+    build_oauth(h.container.settings, h.container.session_factory)
+    assert h.stored_tokens() == sealed
+
+
+async def test_after_a_key_rotation_the_old_key_still_reads_and_rows_move_to_the_new_key(
+    oauth_env: None, fake_slack: FakeSlack, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRENDS_TOKEN_KEY", OTHER_TOKEN_KEY)  # the key before the rotation
+    async with running_oauth_app(fake_slack, sqlite_url) as before:
+        assert (await before.install(TEAM_A))[0] == 200
+        sealed_under_old = before.stored_tokens()[TEAM_A]
+
+    monkeypatch.setenv("TRENDS_TOKEN_KEY", TOKEN_KEY)
+    monkeypatch.setenv("TRENDS_TOKEN_KEYS_OLD", OTHER_TOKEN_KEY)
+    async with running_oauth_app(fake_slack, sqlite_url) as after:
+        stored = after.stored_tokens()[TEAM_A]
+        assert stored != sealed_under_old
+        opened = TokenCipher(TOKEN_KEY).open(stored, owner=TEAM_A)  # the new key alone opens it
+        assert not opened.stale
+        assert [opened.value] == fake_slack.tokens_of(TEAM_A)
+        assert await after.command(TEAM_A, "help", key="a-help") == 200
+        answers = await fake_slack.wait_for_responses(1)
+        assert "/trends" in answers[0].params["text"]
+
+
+async def test_a_wrong_key_names_the_workspace_and_shows_no_traceback_nor_the_token(
+    oauth_env: None,
+    fake_slack: FakeSlack,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("TRENDS_TOKEN_KEY", OTHER_TOKEN_KEY)
+    async with running_oauth_app(fake_slack, sqlite_url) as before:
+        assert (await before.install(TEAM_A))[0] == 200
+        sealed_a = before.stored_tokens()[TEAM_A]
+    (token_a,) = fake_slack.tokens_of(TEAM_A)
+
+    # The key is changed and the old one not listed: the app still starts, and B still works.
+    monkeypatch.setenv("TRENDS_TOKEN_KEY", TOKEN_KEY)
+    async with running_oauth_app(fake_slack, sqlite_url) as h:
+        assert (await h.install(TEAM_B))[0] == 200
+        subscribe(h, TEAM_A, CHANNEL_A)
+        subscribe(h, TEAM_B, CHANNEL_B)
+        report = await h.deliver("2026-10")
+        by_channel = {o.channel.channel_id: o for o in report.outcomes}
+        assert by_channel[CHANNEL_B].status == "done"
+        assert by_channel[CHANNEL_A].status == "failed"
+        error = by_channel[CHANNEL_A].error or ""
+        assert "Slack workspace T0ALPHA01 (Team T0ALPHA01) cannot be decrypted with TRENDS_TOKEN_KEY" in error
+        assert not fake_slack.posted(CHANNEL_A)
+
+        # A command from A: bolt answers its user with a sentence (a reinstall fixes it), not a traceback.
+        await h.command(TEAM_A, "help", key="a-help")
+        answers = await fake_slack.wait_for_responses(1)
+        answer = answers[0].params["text"]
+        assert answers[0].params["key"] == "a-help"
+        assert "cannot read its stored token" in answer
+        assert "http://localhost/slack/install" in answer
+        assert "Traceback" not in answer
+        assert "/trends" not in answer  # the core (help) never ran
+        assert h.stored_tokens()[TEAM_A] == sealed_a  # left as it is, for the right key
+
+    # The operator is told at error level which workspace, at start-up, at the delivery and at the
+    # command; never with a traceback, never with the token.
+    ours = [
+        r for r in caplog.records if r.name == "adapters.slack.installations" and r.levelno >= logging.ERROR
+    ]
+    assert len(ours) == 3
+    assert all(
+        "Slack workspace T0ALPHA01 (Team T0ALPHA01) cannot be decrypted" in r.getMessage() for r in ours
+    )
+    assert not any(r.exc_info for r in caplog.records)
+    logged = caplog.text + "\n".join(str(r.args) + str(r.__dict__) for r in caplog.records)
+    assert token_a not in logged
+    assert "Traceback" not in logged
+
+
 # --- secrets stay secret --------------------------------------------------------------------
 
 
@@ -447,6 +641,35 @@ def test_misconfigured_oauth_is_a_clear_error_without_the_secret(
         load_settings()
     assert expected in str(error.value)
     assert CLIENT_SECRET not in str(error.value)
+
+
+def test_oauth_without_a_token_key_is_refused_saying_how_to_make_one(
+    oauth_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRENDS_TOKEN_KEY")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = str(error.value)
+    assert "TRENDS_TOKEN_KEY is not set: each workspace's bot token is stored encrypted with it" in message
+    # The command the message gives makes a key that the settings then accept.
+    command = re.search(r'python -c "([^"]+)"', message)
+    assert command is not None
+    made = subprocess.run(
+        [sys.executable, "-c", command.group(1)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    monkeypatch.setenv("TRENDS_TOKEN_KEY", made)
+    settings = load_settings()
+    assert settings.token_key is not None
+    assert settings.token_key.get_secret_value() == made
+    assert made not in repr(settings)
+
+
+def test_the_token_key_is_redacted_from_the_logs(oauth_env: None) -> None:
+    stream = io.StringIO()
+    configure_logging(load_settings(log_format="json"), stream=stream)
+    logging.getLogger("adapters.slack.test").warning("key %s seen", TOKEN_KEY)
+    assert TOKEN_KEY not in stream.getvalue()
+    assert REDACTED in stream.getvalue()
 
 
 def test_oauth_settings_load_and_the_single_token_mode_is_untouched(
@@ -556,7 +779,7 @@ async def test_org_wide_installs_are_refused_and_nothing_is_stored(
 
     from adapters.slack.installations import SqlInstallationStore
 
-    store = SqlInstallationStore(session_factory)
+    store = SqlInstallationStore(session_factory, TokenCipher(TOKEN_KEY))
     org_wide = Installation(
         enterprise_id="E0GRID001",
         team_id=None,
@@ -581,7 +804,9 @@ async def test_a_workspace_off_the_allowed_list_cannot_install(
 
     from adapters.slack.installations import SqlInstallationStore
 
-    store = SqlInstallationStore(session_factory, allowed=lambda team_id: team_id == "T0ALLOWED")
+    store = SqlInstallationStore(
+        session_factory, TokenCipher(TOKEN_KEY), allowed=lambda team_id: team_id == "T0ALLOWED"
+    )
     outsider = Installation(
         team_id="T0OUTSIDE",
         bot_token="xoxb-outsider-not-real",
@@ -601,3 +826,47 @@ async def test_a_workspace_off_the_allowed_list_cannot_install(
     await store.async_save(insider)
     with session_factory() as session:
         assert [row.team_id for row in session.scalars(select(SlackInstallation))] == ["T0ALLOWED"]
+
+
+async def test_sealing_a_plain_row_never_overwrites_a_reinstall_committed_meanwhile(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from adapters.slack.installations import SqlInstallationStore
+
+    cipher = TokenCipher(TOKEN_KEY)
+    store = SqlInstallationStore(session_factory, cipher)
+    await store.async_save(
+        Installation(
+            team_id=TEAM_A, bot_token="xoxb-old-0001", bot_id="B0A", bot_user_id="U0A", user_id="U0I"
+        )
+    )
+    with session_factory() as session:  # the row as the version before encryption left it
+        session.execute(update(SlackInstallation).values(bot_token="xoxb-old-0001"))
+        session.commit()
+
+    # A reinstall commits its new token between the lookup's read and its sealing write.
+    engine = session_factory.kw["bind"]
+    reinstalled = cipher.seal("xoxb-new-0002")
+    raced = []
+
+    def reinstall_first(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE SLACK_INSTALLATIONS") and not raced:
+            raced.append(statement)
+            with engine.begin() as other:
+                other.execute(update(SlackInstallation).values(bot_token=reinstalled))
+
+    event.listen(engine, "before_cursor_execute", reinstall_first)
+    try:
+        bot = await store.async_find_bot(enterprise_id=None, team_id=TEAM_A)
+    finally:
+        event.remove(engine, "before_cursor_execute", reinstall_first)
+    assert raced
+    assert bot is not None
+    assert bot.bot_token == "xoxb-old-0001"  # what the lookup read
+    with session_factory() as session:
+        assert session.scalars(select(SlackInstallation.bot_token)).one() == reinstalled  # still there
+    again = await store.async_find_bot(enterprise_id=None, team_id=TEAM_A)
+    assert again is not None
+    assert again.bot_token == "xoxb-new-0002"

@@ -13,6 +13,13 @@ runs in a thread so the event loop keeps acknowledging Slack within its 3 second
 Only bot tokens are kept (the app asks for no user scopes): one row per workspace, replaced by a
 reinstall. Org-wide (Enterprise Grid) installs are refused: the manifest does not enable them. A state
 is stored as its SHA-256, so the table never holds a usable state. Tokens are never logged.
+
+Tokens are encrypted at rest (`bot.token_cipher`, key TRENDS_TOKEN_KEY): the bot token and the refresh
+token columns hold `enc:v1:…`, so a dump of the database gives away no token. Rows stored in plain
+text by an earlier version (or under a key now in TRENDS_TOKEN_KEYS_OLD) still work, and are sealed
+under the current key when they are next read or written, and by `seal_stale_tokens` at start-up. A
+row no key opens raises `TokenUnreadable` naming the workspace, logged as an error here (bolt swallows
+it and answers the user as for a workspace without an install); every other workspace keeps working.
 """
 
 from __future__ import annotations
@@ -30,12 +37,13 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import SlackInstallation, SlackOAuthState
 from bot.db.uow import UnitOfWork
+from bot.token_cipher import TokenCipher, TokenUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +65,12 @@ class SqlInstallationStore(AsyncInstallationStore):
     def __init__(
         self,
         session_factory: sessionmaker[Session],
+        cipher: TokenCipher,
         clock: Clock = _now,
         allowed: Callable[[str], bool] = lambda _team_id: True,
     ) -> None:
         self._session_factory = session_factory
+        self._cipher = cipher
         self._clock = clock
         self._allowed = allowed  # TRENDS_ALLOWED_WORKSPACES: a workspace off the list stores no token
 
@@ -96,9 +106,9 @@ class SqlInstallationStore(AsyncInstallationStore):
             "app_id": bot.app_id or "",
             "bot_id": bot.bot_id,
             "bot_user_id": bot.bot_user_id,
-            "bot_token": bot.bot_token,
+            "bot_token": self._cipher.seal(bot.bot_token),
             "bot_scopes": ",".join(bot.bot_scopes or []),
-            "bot_refresh_token": bot.bot_refresh_token,
+            "bot_refresh_token": _seal_optional(self._cipher, bot.bot_refresh_token),
             "bot_token_expires_at": None if expires is None else dt.datetime.fromtimestamp(expires, dt.UTC),
             "installer_user_id": str(bot.custom_values.get("installer_user_id") or ""),
             "installed_at": self._clock(),
@@ -137,9 +147,67 @@ class SqlInstallationStore(AsyncInstallationStore):
             if enterprise_id:
                 query = query.where(SlackInstallation.enterprise_id == enterprise_id)
             row = uow.session.scalars(query.order_by(SlackInstallation.id.desc())).first()
-            return None if row is None else _bot_of(row)
+            if row is None:
+                return None
+            token, refresh_token, resealed = self._open_and_reseal(uow, row)
+            if resealed:
+                log.info("slack token sealed under the current key", extra={"team_id": row.team_id})
+            return _bot_of(row, token, refresh_token)
 
         return await self._run(find)
+
+    def _open_and_reseal(self, uow: UnitOfWork, row: SlackInstallation) -> tuple[str, str | None, bool]:
+        """The row's tokens in clear, and whether the row was sealed again (it was in plain text or
+        under an old key).
+
+        The new form is written only if the row still holds what was read (compare and swap), so a
+        reinstall committed meanwhile is never overwritten with the older token."""
+        owner = f"Slack workspace {row.team_id}" + (f" ({row.team_name})" if row.team_name else "")
+        stored_refresh = row.bot_refresh_token
+        try:
+            token = self._cipher.open(row.bot_token, owner=owner)
+            refresh = None if stored_refresh is None else self._cipher.open(stored_refresh, owner=owner)
+        except TokenUnreadable as exc:
+            log.error("%s", exc, extra={"team_id": row.team_id})
+            raise
+        resealed = False
+        if token.stale or (refresh is not None and refresh.stale):
+            result = uow.session.execute(
+                update(SlackInstallation)
+                .where(
+                    SlackInstallation.id == row.id,
+                    SlackInstallation.bot_token == row.bot_token,
+                    # `IS NOT DISTINCT FROM`: the refresh token is usually NULL.
+                    SlackInstallation.bot_refresh_token.is_not_distinct_from(row.bot_refresh_token),
+                )
+                .values(
+                    bot_token=self._cipher.seal(token.value),
+                    bot_refresh_token=None if refresh is None else self._cipher.seal(refresh.value),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            resealed = result.rowcount == 1  # type: ignore[attr-defined]
+        return token.value, None if refresh is None else refresh.value, resealed
+
+    def seal_stale_tokens(self) -> int:
+        """Seal every token still stored in plain text or under an old key; how many rows changed.
+
+        Run once at start-up (`build_oauth`), so that a copy of the database taken after the first start
+        with TRENDS_TOKEN_KEY holds no token in clear, even of a workspace that is never active. A row
+        no key opens is logged (naming its workspace) and left as it is: the others still work."""
+        resealed = 0
+        with UnitOfWork(self._session_factory) as uow:
+            for row in uow.session.scalars(select(SlackInstallation).order_by(SlackInstallation.id)).all():
+                try:
+                    resealed += self._open_and_reseal(uow, row)[2]
+                except TokenUnreadable:
+                    continue  # logged (with the workspace) by _open_and_reseal
+            uow.commit()
+        if resealed:
+            log.info(
+                "slack tokens sealed under the current key at start-up", extra={"installations": resealed}
+            )
+        return resealed
 
     async def async_find_installation(
         self,
@@ -193,17 +261,21 @@ class SqlInstallationStore(AsyncInstallationStore):
         await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
 
 
-def _bot_of(row: SlackInstallation) -> Bot:
+def _seal_optional(cipher: TokenCipher, token: str | None) -> str | None:
+    return None if token is None else cipher.seal(token)
+
+
+def _bot_of(row: SlackInstallation, bot_token: str, bot_refresh_token: str | None) -> Bot:
     return Bot(
         app_id=row.app_id or None,
         enterprise_id=row.enterprise_id or None,
         team_id=row.team_id,
         team_name=row.team_name or None,
-        bot_token=row.bot_token,
+        bot_token=bot_token,
         bot_id=row.bot_id,
         bot_user_id=row.bot_user_id,
         bot_scopes=row.bot_scopes,
-        bot_refresh_token=row.bot_refresh_token,
+        bot_refresh_token=bot_refresh_token,
         bot_token_expires_at=_timestamp(row.bot_token_expires_at),
         installed_at=row.installed_at.timestamp(),
         custom_values={"installer_user_id": row.installer_user_id},

@@ -8,6 +8,10 @@ code for a bot token with `oauth.v2.access`, and saves the installation). Every 
 then answered with its workspace's token (bolt's installation-store authorization), and
 `app_uninstalled` / `tokens_revoked` delete the workspace's tokens.
 
+Each workspace's bot token is stored encrypted under TRENDS_TOKEN_KEY (settings refuse OAuth without
+it; see `adapters/slack/installations.py`); building the flow seals any token an earlier version
+stored in plain text, or a key rotation left under an old key.
+
 The bot scopes asked for are the manifest's (`adapters/slack/manifest.yml`; a test keeps the two in
 step). The flow's failure pages say what went wrong without echoing the code or the state.
 """
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.slack.installations import SqlInstallationStore, SqlOAuthStateStore
 from bot.errors import ConfigError
 from bot.settings import Settings
+from bot.token_cipher import TokenCipher, split_token_keys
 
 INSTALL_PATH = "/slack/install"
 DEFAULT_REDIRECT_PATH = "/slack/oauth_redirect"
@@ -50,19 +55,36 @@ class OAuthParts:
 
     @property
     def not_installed_message(self) -> str:
-        """What a user of a workspace without an installation is told (bolt answers it)."""
+        """What a user of a workspace without a usable installation is told (bolt answers it).
+
+        bolt gives the same answer when the stored token cannot be decrypted (it swallows the store's
+        error), so the message covers that too; a reinstall fixes both, and the operator's log names
+        the workspace whose token is unreadable."""
         return (
-            "The Trends app is not installed in this workspace (or it was removed). "
-            f"A workspace admin can add it at {self.install_url}"
+            "The Trends app is not installed in this workspace (or it was removed), or the bot cannot "
+            f"read its stored token for it. A workspace admin can add it (again) at {self.install_url}"
         )
 
 
+def token_cipher(settings: Settings) -> TokenCipher:
+    """The cipher of stored Slack tokens: TRENDS_TOKEN_KEY seals, it and TRENDS_TOKEN_KEYS_OLD open."""
+    if settings.token_key is None:
+        raise ConfigError("Slack OAuth stores tokens encrypted: TRENDS_TOKEN_KEY is not set.")
+    old = settings.token_keys_old
+    return TokenCipher(
+        settings.token_key.get_secret_value(), split_token_keys(old.get_secret_value()) if old else []
+    )
+
+
 def build_oauth(settings: Settings, session_factory: sessionmaker[Session]) -> OAuthParts:
-    """bolt's OAuth settings from ours (`ConfigError` if OAuth is not configured)."""
+    """bolt's OAuth settings from ours (`ConfigError` if OAuth is not configured); seals stale tokens."""
     secret = settings.slack_client_secret
     if settings.slack_client_id is None or secret is None or settings.slack_redirect_uri is None:
         raise ConfigError("Slack OAuth needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_REDIRECT_URI.")
-    installations = SqlInstallationStore(session_factory, allowed=settings.workspace_allowed)
+    installations = SqlInstallationStore(
+        session_factory, token_cipher(settings), allowed=settings.workspace_allowed
+    )
+    installations.seal_stale_tokens()
     states = SqlOAuthStateStore(session_factory, settings.slack_oauth_state_seconds)
     oauth_settings = AsyncOAuthSettings(
         client_id=settings.slack_client_id,

@@ -8,7 +8,8 @@ client instead of holding one:
 - `InstalledWorkspaces`: installs by OAuth; the bot token of that team's installation, read from the
   installation store on every call, so an uninstall takes effect on the very next message. A team
   without an installation raises `WorkspaceNotInstalled` (a `DeliveryError`: a delivery records it
-  and resumes after a reinstall).
+  and resumes after a reinstall); one whose stored token no configured key decrypts raises
+  `WorkspaceTokenUnreadable` (also a `DeliveryError`, naming the workspace, never the token).
 
 Every client is built by `make_client`: optional base URL (a local fake, GovSlack), retries after
 429s, and a logger that never writes slack_sdk's debug lines, which carry request and response bodies
@@ -28,6 +29,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import DeliveryError
+from bot.token_cipher import TokenUnreadable
 
 RATE_LIMIT_RETRIES = 3
 
@@ -41,6 +43,10 @@ _web_api_log.setLevel(logging.INFO)
 
 class WorkspaceNotInstalled(DeliveryError):
     """The app has no installation (so no token) for that workspace: never installed, or uninstalled."""
+
+
+class WorkspaceTokenUnreadable(DeliveryError):
+    """The workspace's stored token is unreadable (TRENDS_TOKEN_KEY changed): restore the key or reinstall."""
 
 
 class WorkspaceClients(Protocol):
@@ -82,7 +88,10 @@ class InstalledWorkspaces:
         self._api_url = api_url
 
     async def for_team(self, team_id: str) -> AsyncWebClient:
-        bot = await self._store.async_find_bot(enterprise_id=None, team_id=team_id) if team_id else None
+        try:
+            bot = await self._store.async_find_bot(enterprise_id=None, team_id=team_id) if team_id else None
+        except TokenUnreadable as exc:  # a delivery records it for this channel and goes on with the others
+            raise WorkspaceTokenUnreadable(str(exc)) from None
         if bot is None:
             raise WorkspaceNotInstalled(
                 f"The Slack app is not installed in workspace {team_id or '(unknown)'}: "
