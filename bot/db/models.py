@@ -417,7 +417,8 @@ class SlackInstallation(Base):
 
     One row per workspace: a reinstall replaces it, an uninstall deletes it. `enterprise_id` is ""
     outside Enterprise Grid so that the unique key holds on PostgreSQL too (NULLs never collide there).
-    The tokens are secrets: never logged or shown.
+    The tokens are secrets: never logged or shown, and stored encrypted (`bot.token_cipher`, with
+    `TRENDS_TOKEN_KEY`; rows from before are sealed at start-up).
     """
 
     __tablename__ = "slack_installations"
