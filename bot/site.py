@@ -343,7 +343,7 @@ def build_site(
     our files in it are replaced). An unknown audience raises NotFoundError, naming the audiences,
     before anything is written."""
     archive = ArchiveService(session_factory)
-    name = (audience or DEFAULT_AUDIENCE).strip().casefold()
+    name = (DEFAULT_AUDIENCE if audience is None else audience).strip().casefold()
     summaries = archive.list_issues(published_only=True, audience=name)  # NotFoundError first
     digests = [archive.issue(s.month, published_only=True, audience=name).digest for s in summaries]
     for digest in digests:
