@@ -1,10 +1,21 @@
-"""The browsable archive: every published digest and an index as static HTML (`trends site --out DIR`).
+"""The browsable archive: an audience's published digests and an index as static HTML (`trends site`).
 
 The output is plain files any web server or GitHub Pages can host: `index.html` (the months, the
 topics with a trend chart each, a search box), `issues/YYYY-MM.html` (one digest), `search.json` (the
 featured papers, for the search box), `search.js`, `style.css` and `charts/*.png`. Pages work without
 JavaScript except the search; every text is escaped, only http(s) links are kept, images have alt
 text, and the layout is one readable column on a phone.
+
+A site is one audience's (`default` unless named): its digests, its picks in the search index, a chart
+per topic its digests covered, drawn with that audience's definition of the topic. Audiences are
+teams sharing a deployment, so nothing of another audience's digests may reach a team's site; stale
+month pages and charts left in `out` by an earlier run (perhaps of another audience) are removed.
+The charts themselves count every paper of the archive (public arXiv metadata) matching the topic's
+phrases, featured or not, over the 12 months ending at the newest harvested month.
+
+`build_all_sites` writes one such site per audience with published digests into `out/<audience>/`,
+each self-contained (no link leaves its directory, so each can be hosted for its team alone), and an
+`out/index.html` listing every audience.
 """
 
 from __future__ import annotations
@@ -12,20 +23,30 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.archive.query import parse_query
+from bot.archive.service import ArchiveService
+from bot.archive.trend import render_trend_png, trend_view
+from bot.archive.views import TrendView
+from bot.audiences import DEFAULT_AUDIENCE, audience_id
+from bot.db.models import Audience, Topic
+from bot.db.uow import UnitOfWork
 from bot.digest.views import DigestView, EntryView
+from bot.errors import ValidationError
 from bot.months import Month
-
-if TYPE_CHECKING:
-    from bot.archive.service import ArchiveService
 
 SITE_TITLE = "Trends in AI — archive"
 CHART_MONTHS = 12
 _SLUG = re.compile(r"[^a-z0-9]+")
+# An audience's directory under `build_all_sites`: the names `bot.audiences` allows, nothing else.
+_AUDIENCE_DIR = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+_MONTH_PAGE = re.compile(r"\d{4}-\d{2}\.html")
 
 STYLE = """
 :root { color-scheme: light; --ink: #1b1b1b; --muted: #4a4a4a; --accent: #0b5394; --rule: #d0d0d0; }
@@ -81,9 +102,21 @@ SEARCH_JS = """
 
 @dataclass(frozen=True, slots=True)
 class SiteReport:
+    """What one audience's site holds."""
+
+    audience: str
     issues: int
     papers: int
     charts: int
+    out: Path
+
+
+@dataclass(frozen=True, slots=True)
+class SitesReport:
+    """`build_all_sites`: the sites written, and the audiences listed without one."""
+
+    sites: tuple[SiteReport, ...]
+    without_digests: tuple[str, ...]
     out: Path
 
 
@@ -99,7 +132,12 @@ def slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-") or "topic"
 
 
-def _page(title: str, body: str, *, root: str = "") -> str:
+def site_title(audience: str) -> str:
+    """The heading of an audience's site: `default`'s is the plain title, as before audiences."""
+    return SITE_TITLE if audience == DEFAULT_AUDIENCE else f"{SITE_TITLE} · {audience}"
+
+
+def _page(title: str, body: str, *, root: str = "", home: str = SITE_TITLE) -> str:
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -111,7 +149,7 @@ def _page(title: str, body: str, *, root: str = "") -> str:
 </head>
 <body>
 <a class="skip" href="#content">Skip to content</a>
-<header><p><a href="{root}index.html">{_e(SITE_TITLE)}</a></p></header>
+<header><p><a href="{root}index.html">{_e(home)}</a></p></header>
 <main id="content">
 {body}
 </main>
@@ -147,7 +185,7 @@ def _entry_html(entry: EntryView) -> str:
     return "\n".join(parts)
 
 
-def issue_html(digest: DigestView) -> str:
+def issue_html(digest: DigestView, *, home: str = SITE_TITLE) -> str:
     """One digest as a page of its own."""
     body = [f"<h1>{_e(digest.title)}</h1>"]
     if digest.intro:
@@ -161,7 +199,7 @@ def issue_html(digest: DigestView) -> str:
             for e in digest.others
         )
         body.append(f"<h2>Other papers you might like</h2><ul>{items}</ul>")
-    return _page(digest.title, "\n".join(body), root="../")
+    return _page(digest.title, "\n".join(body), root="../", home=home)
 
 
 def _search_items(digests: Iterable[DigestView]) -> list[dict[str, str]]:
@@ -182,10 +220,28 @@ def _search_items(digests: Iterable[DigestView]) -> list[dict[str, str]]:
     return items
 
 
-def index_html(digests: list[DigestView], charts: list[tuple[str, str]]) -> str:
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One topic's trend chart on the index: its image file and the numbers it draws."""
+
+    topic: str
+    path: str  # relative to the site's directory
+    view: TrendView
+
+    @property
+    def alt(self) -> str:
+        papers = sum(point.count for point in self.view.points)
+        span = f"{Month.parse(self.view.first_month).label} to {Month.parse(self.view.last_month).label}"
+        return (
+            f"Papers per month on {self.topic} over {len(self.view.points)} months ({span}): {papers} "
+            "papers in all, and their share of all papers"
+        )
+
+
+def index_html(digests: list[DigestView], charts: list[Chart], *, title: str = SITE_TITLE) -> str:
     """The months, the topics with their charts, and the search box."""
     body = [
-        f"<h1>{_e(SITE_TITLE)}</h1>",
+        f"<h1>{_e(title)}</h1>",
         '<section aria-labelledby="search-heading"><h2 id="search-heading">Search featured papers</h2>',
         '<label for="search">Words in a title, author, topic or Why</label>',
         '<input id="search" type="search" autocomplete="off">',
@@ -204,36 +260,130 @@ def index_html(digests: list[DigestView], charts: list[tuple[str, str]]) -> str:
     body.append("</section>")
     if charts:
         body.append('<section aria-labelledby="topics-heading"><h2 id="topics-heading">Topics</h2>')
-        for topic, path in charts:
-            alt = f"Papers per month on {topic} over {CHART_MONTHS} months, and their share of all papers"
-            image = f'<img src="{_e(path)}" alt="{_e(alt)}" width="800" height="400">'
-            body.append(f"<h3>{_e(topic)}</h3>{image}")
+        body.append(
+            '<p class="meta">Each chart counts every paper in the archive that matches the topic, '
+            "featured or not.</p>"
+        )
+        for chart in charts:
+            image = f'<img src="{_e(chart.path)}" alt="{_e(chart.alt)}" width="800" height="400">'
+            body.append(f"<h3>{_e(chart.topic)}</h3>{image}")
         body.append("</section>")
     body.append('<script src="search.js" defer></script>')
+    return _page(title, "\n".join(body), home=title)
+
+
+def _digests(count: int) -> str:
+    return f"{count} digest" if count == 1 else f"{count} digests"
+
+
+def audiences_index_html(sites: Sequence[SiteReport], without_digests: Sequence[str]) -> str:
+    """`build_all_sites`' top page: a link to each audience's site, and the audiences without one."""
+    listed = sorted(
+        [(site.audience, site) for site in sites] + [(name, None) for name in without_digests],
+        key=lambda pair: pair[0],
+    )
+    items = "".join(
+        f'<li><a href="{_e(name)}/index.html">{_e(name)}</a> '
+        f'<span class="meta">{_digests(site.issues)} published</span></li>'
+        if site is not None
+        else f'<li>{_e(name)} <span class="meta">no digest published yet</span></li>'
+        for name, site in listed
+    )
+    body = [
+        f"<h1>{_e(SITE_TITLE)}</h1>",
+        '<section aria-labelledby="audiences-heading"><h2 id="audiences-heading">Audiences</h2>',
+        "<p>Each team's digests, search and topic charts, on a site of its own.</p>",
+        f"<ul>{items}</ul>" if items else "<p>There is no audience yet.</p>",
+        "</section>",
+    ]
     return _page(SITE_TITLE, "\n".join(body))
 
 
-def build_site(archive: ArchiveService, out: Path) -> SiteReport:
-    """Write the site for every published digest into `out` (created; our files in it are replaced)."""
+def _audience_topics(session: Session, audience: int) -> dict[str, list[str]]:
+    """The audience's own topic definitions (disabled ones too: a past digest may have covered
+    them). Another audience's topic of the same name may mean other phrases."""
+    rows = session.execute(select(Topic.name, Topic.include_phrases).where(Topic.audience_id == audience))
+    return {name: list(phrases or []) for name, phrases in rows}
+
+
+def _charts(
+    session_factory: sessionmaker[Session], audience: str, topics: Sequence[str], charts_dir: Path
+) -> list[Chart]:
+    """A trend chart per topic, as the audience defines it, over the whole paper archive."""
+    charts: list[Chart] = []
+    used: set[str] = set()
+    with UnitOfWork(session_factory) as uow:
+        known: Mapping[str, Sequence[str]] = _audience_topics(uow.session, audience_id(uow.session, audience))
+        for topic in topics:
+            name = topic.replace('"', " ")
+            view = trend_view(uow.session, parse_query(f'topic:"{name}"', known), months=CHART_MONTHS)
+            file_name = base = slug(topic)
+            number = 1
+            while file_name in used:  # "A.I." and "A I" share a slug
+                number += 1
+                file_name = f"{base}-{number}"
+            used.add(file_name)
+            (charts_dir / f"{file_name}.png").write_bytes(render_trend_png(view))
+            charts.append(Chart(topic=topic, path=f"charts/{file_name}.png", view=view))
+    return charts
+
+
+def _remove_stale(directory: Path, keep: set[str], pattern: re.Pattern[str]) -> None:
+    """Delete our files (named like `pattern`) that this build did not write: a month page or chart
+    left by an earlier build, perhaps of another audience, must not stay reachable."""
+    for path in directory.iterdir():
+        if path.is_file() and pattern.fullmatch(path.name) and path.name not in keep:
+            path.unlink()
+
+
+def build_site(
+    session_factory: sessionmaker[Session], out: Path, *, audience: str | None = None
+) -> SiteReport:
+    """Write the site of an audience's published digests (None: `default`) into `out` (created;
+    our files in it are replaced). An unknown audience raises NotFoundError, naming the audiences,
+    before anything is written."""
+    archive = ArchiveService(session_factory)
+    name = (DEFAULT_AUDIENCE if audience is None else audience).strip().casefold()
+    summaries = archive.list_issues(published_only=True, audience=name)  # NotFoundError first
+    digests = [archive.issue(s.month, published_only=True, audience=name).digest for s in summaries]
+    for digest in digests:
+        Month.parse(digest.month)  # a month is a file name: never anything else
+    title = site_title(name)
     out.mkdir(parents=True, exist_ok=True)
     (out / "issues").mkdir(exist_ok=True)
     (out / "charts").mkdir(exist_ok=True)
-    summaries = archive.list_issues(published_only=True)
-    digests = [archive.issue(s.month, published_only=True).digest for s in summaries]
     for digest in digests:
-        Month.parse(digest.month)  # a month is a file name: never anything else
-        (out / "issues" / f"{digest.month}.html").write_text(issue_html(digest), encoding="utf-8")
+        page = issue_html(digest, home=title)
+        (out / "issues" / f"{digest.month}.html").write_text(page, encoding="utf-8")
+    _remove_stale(out / "issues", {f"{d.month}.html" for d in digests}, _MONTH_PAGE)
     topics = list(dict.fromkeys(t for d in digests for t in d.topics_covered))
-    charts: list[tuple[str, str]] = []
-    for topic in topics:
-        name = topic.replace('"', " ")
-        _view, png = archive.trend_chart(f'topic:"{name}"', months=CHART_MONTHS)
-        path = f"charts/{slug(topic)}.png"
-        (out / path).write_bytes(png)
-        charts.append((topic, path))
+    charts = _charts(session_factory, name, topics, out / "charts")
+    _remove_stale(out / "charts", {Path(c.path).name for c in charts}, re.compile(r"[a-z0-9-]+\.png"))
     items = _search_items(digests)
     (out / "search.json").write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
     (out / "search.js").write_text(SEARCH_JS.lstrip(), encoding="utf-8")
     (out / "style.css").write_text(STYLE.lstrip(), encoding="utf-8")
-    (out / "index.html").write_text(index_html(digests, charts), encoding="utf-8")
-    return SiteReport(issues=len(digests), papers=len(items), charts=len(charts), out=out)
+    (out / "index.html").write_text(index_html(digests, charts, title=title), encoding="utf-8")
+    return SiteReport(audience=name, issues=len(digests), papers=len(items), charts=len(charts), out=out)
+
+
+def build_all_sites(session_factory: sessionmaker[Session], out: Path) -> SitesReport:
+    """Write `out/<audience>/` for every audience with a published digest, and `out/index.html`
+    listing every audience (those without a published digest as such, with no directory)."""
+    with UnitOfWork(session_factory) as uow:
+        names = list(uow.session.scalars(select(Audience.name).order_by(Audience.name)))
+    for name in names:  # each is a directory name: checked before anything is written
+        if not _AUDIENCE_DIR.fullmatch(name):  # the audience rules (bot.audiences) allow no other
+            raise ValidationError(f"“{name[:40]}” can't be a directory name; rename the audience.")
+    archive = ArchiveService(session_factory)
+    sites: list[SiteReport] = []
+    without: list[str] = []
+    for name in names:
+        if archive.list_issues(published_only=True, audience=name):
+            sites.append(build_site(session_factory, out / name, audience=name))
+        else:
+            without.append(name)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "style.css").write_text(STYLE.lstrip(), encoding="utf-8")
+    (out / "index.html").write_text(audiences_index_html(sites, without), encoding="utf-8")
+    return SitesReport(sites=tuple(sites), without_digests=tuple(without), out=out)

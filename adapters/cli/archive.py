@@ -66,18 +66,45 @@ def search(
 @app.command("site", rich_help_panel=PANEL_ARCHIVE)
 def site(
     out: Annotated[Path, typer.Option("--out", help="Directory to write; its site files are replaced.")],
+    audience: Annotated[
+        str | None,
+        typer.Option(
+            "--audience", "-a", help="Whose digests (see `trends audiences list`; default: default)."
+        ),
+    ] = None,
+    all_audiences: Annotated[
+        bool,
+        typer.Option(
+            "--all-audiences",
+            help="One site per audience with published digests in OUT/<audience>/, each showing only "
+            "that audience's digests, plus OUT/index.html listing every audience.",
+        ),
+    ] = False,
 ) -> None:
-    """Render every published digest, an index (months, topic charts, a search box) as static HTML."""
-    from bot.archive.service import ArchiveService
-    from bot.site import build_site
+    """Render an audience's published digests as static HTML: the issues, an index with the months,
+    topic charts and a search box. Only that audience's digests are in it."""
+    from bot.site import build_all_sites, build_site
 
+    if audience is not None and all_audiences:
+        raise typer.BadParameter("give --audience NAME or --all-audiences, not both", param_hint="--audience")
     with container() as c:
-        report = build_site(ArchiveService(c), out)
-    console.print(
-        f"Wrote {report.issues} issues, {report.papers} searchable papers and {report.charts} charts "
-        f"to {report.out}/index.html",
-        highlight=False,
-    )
+        if all_audiences:
+            built = build_all_sites(c.session_factory, out)
+            sites, without = built.sites, built.without_digests
+        else:
+            sites, without = (build_site(c.session_factory, out, audience=audience),), ()
+    for one in sites:
+        console.print(
+            f"Wrote {one.issues} issues, {one.papers} searchable papers and {one.charts} charts "
+            f"of audience {one.audience} to {one.out}/index.html",
+            highlight=False,
+        )
+    for name in without:
+        console.print(
+            f"Audience {name}: no digest published yet (listed in the index, no site).", highlight=False
+        )
+    if all_audiences:
+        console.print(f"Index of the audiences: {out}/index.html", highlight=False)
 
 
 @app.command("trend", cls=QueryCommand, rich_help_panel=PANEL_ARCHIVE)
