@@ -55,12 +55,16 @@ def search(
     ),
     page: int = typer.Option(1, "--page", min=1, help="Result page (5 per page)."),
     page_size: int = typer.Option(5, "--page-size", min=1, max=25),
+    audience: str | None = typer.Option(
+        None, "--audience", "-a", help="Whose topics `topic:` names (default: default)."
+    ),
 ) -> None:
     """Search past digests and the paper archive (featured papers first)."""
     from bot.archive.service import ArchiveService
 
     with container() as c:
-        _print_search(ArchiveService(c).search(" ".join(query), page=page, page_size=page_size))
+        result = ArchiveService(c).search(" ".join(query), page=page, page_size=page_size, audience=audience)
+    _print_search(result)
 
 
 @app.command("site", rich_help_panel=PANEL_ARCHIVE)
@@ -115,6 +119,9 @@ def trend(
     months: int = typer.Option(12, "--months", min=1, max=120, help="How many months to show."),
     end: str | None = typer.Option(None, "--end", help="Last month (YYYY-MM); default: latest data."),
     png: str | None = typer.Option(None, "--png", help="Also write an 800×400 PNG chart to this file."),
+    audience: str | None = typer.Option(
+        None, "--audience", "-a", help="Whose topics `topic:` names (default: default)."
+    ),
 ) -> None:
     """Matching papers per month, their share of all papers, and the change of the last 3 months."""
     from bot.archive.service import ArchiveService
@@ -123,11 +130,11 @@ def trend(
     with container() as c:
         service = ArchiveService(c)
         if png is not None:
-            view, image = service.trend_chart(text, months=months, end_month=end)
+            view, image = service.trend_chart(text, months=months, end_month=end, audience=audience)
             if image:
                 Path(png).write_bytes(image)
         else:
-            view = service.trend(text, months=months, end_month=end)
+            view = service.trend(text, months=months, end_month=end, audience=audience)
     _print_notes(view.notes)
     if not view.points:
         console.print(view.message, highlight=False)

@@ -17,6 +17,7 @@ from bot.archive.search import search_archive
 from bot.archive.trend import DEFAULT_MONTHS, DEFAULT_PERIOD, latest_month, render_trend_png, trend_view
 from bot.archive.trending import DEFAULT_LIMIT, DEFAULT_LOOKBACK, emerging_terms
 from bot.archive.views import IssueSummary, IssueView, SearchResult, TrendingView, TrendView
+from bot.audiences import audience_id
 from bot.bootstrap import Container
 from bot.db.models import Topic
 from bot.db.uow import UnitOfWork
@@ -41,19 +42,31 @@ class ArchiveService:
         return UnitOfWork(self._session_factory)
 
     @staticmethod
-    def _topics(session: Session) -> dict[str, list[str]]:
-        rows = session.execute(select(Topic.name, Topic.include_phrases).where(Topic.enabled.is_(True)))
+    def _topics(session: Session, audience: str | None) -> dict[str, list[str]]:
+        """The enabled topics `topic:` can name: the asking audience's own (None: `default`).
+
+        Every audience starts with the same topic names and edits its own: looking a name up across
+        audiences would draw one team's trend with another team's phrases.
+        """
+        rows = session.execute(
+            select(Topic.name, Topic.include_phrases).where(
+                Topic.enabled.is_(True), Topic.audience_id == audience_id(session, audience)
+            )
+        )
         return {name: list(phrases or []) for name, phrases in rows}
 
-    def parse(self, text: str) -> ParsedQuery:
+    def parse(self, text: str, audience: str | None = None) -> ParsedQuery:
         """How `text` will be understood (for help messages and tests)."""
         with self._uow() as uow:
-            return parse_query(text, self._topics(uow.session))
+            return parse_query(text, self._topics(uow.session, audience))
 
-    def search(self, text: str, page: int = 1, page_size: int = 5) -> SearchResult:
-        """Featured papers first, then archive matches; see `bot.archive.search` for the ranking."""
+    def search(
+        self, text: str, page: int = 1, page_size: int = 5, audience: str | None = None
+    ) -> SearchResult:
+        """Featured papers first, then archive matches; see `bot.archive.search` for the ranking.
+        `topic:` names a topic of `audience` (None: `default`)."""
         with self._uow() as uow:
-            topics = self._topics(uow.session)
+            topics = self._topics(uow.session, audience)
             query = parse_query(text, topics)
             return search_archive(
                 uow.session, query, page=page, page_size=page_size, topic_names=list(topics)
@@ -65,18 +78,24 @@ class ArchiveService:
         months: int = DEFAULT_MONTHS,
         end_month: str | None = None,
         period: int = DEFAULT_PERIOD,
+        audience: str | None = None,
     ) -> TrendView:
-        """Monthly counts of matching papers, ending at `end_month` or the latest month with data."""
+        """Monthly counts of matching papers, ending at `end_month` or the latest month with data.
+        `topic:` names a topic of `audience` (None: `default`)."""
         end = self._month_or_error(end_month) if end_month else None
         with self._uow() as uow:
-            query = parse_query(text, self._topics(uow.session))
+            query = parse_query(text, self._topics(uow.session, audience))
             return trend_view(uow.session, query, months=months, end_month=end, period=period)
 
     def trend_chart(
-        self, text: str, months: int = DEFAULT_MONTHS, end_month: str | None = None
+        self,
+        text: str,
+        months: int = DEFAULT_MONTHS,
+        end_month: str | None = None,
+        audience: str | None = None,
     ) -> tuple[TrendView, bytes]:
         """The trend and its PNG chart (800×400); no chart (b"") when there is nothing to draw."""
-        view = self.trend(text, months=months, end_month=end_month)
+        view = self.trend(text, months=months, end_month=end_month, audience=audience)
         return view, render_trend_png(view) if view.points else b""
 
     def trending(

@@ -159,12 +159,19 @@ class ChatService:
             case c.Help():
                 return Reply(kind="help", text=help_text(self.is_admin(inv)))
             case c.Search(query=query, page=page):
+                # `topic:` means the channel's audience's topic of that name.
+                audience = await self._run(partial(self._channel_audience, inv))
                 result = await self._run(
-                    partial(self.archive.search, query, page=page, page_size=SEARCH_PAGE_SIZE)
+                    partial(
+                        self.archive.search, query, page=page, page_size=SEARCH_PAGE_SIZE, audience=audience
+                    )
                 )
                 return Reply(kind="search", text=search_text(result), search=result)
             case c.Chart(query=query, months=months):
-                trend, png = await self._run(partial(self.archive.trend_chart, query, months=months))
+                audience = await self._run(partial(self._channel_audience, inv))
+                trend, png = await self._run(
+                    partial(self.archive.trend_chart, query, months=months, audience=audience)
+                )
                 return Reply(kind="chart", text=trend_text(trend), trend=trend, chart_png=png)
             case c.Latest():
                 audience = await self._run(partial(self._channel_audience, inv))
