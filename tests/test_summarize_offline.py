@@ -158,7 +158,8 @@ def test_latex_and_markup_are_turned_into_text() -> None:
 
 def test_markup_abstract_reads_clean() -> None:
     summary = summarize(MARKUP)
-    assert summary.why.startswith("Kernel attention is attractive")
+    # "Kernel attention is attractive …, but its approximation error grows…": the gap, its owner named.
+    assert summary.why.startswith("Kernel attention's approximation error")
     assert "Nyström method and Erdős-style random graphs" in summary.insights
 
 
