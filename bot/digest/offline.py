@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .reframe import lead_with_gap, reads_alone, standalone
+from .reframe import drop_first_person, lead_with_gap, reads_alone, standalone
 from .roles import (
     _LEADING_CONTRAST,
     _QUANTITY,
@@ -172,9 +172,11 @@ class OfflineSummarizer:
             contribution = max(scored, key=lambda s: (s.contribution, -s.index)) if scored else None
 
         why = self._why(sentences, contribution)
-        if len(why) == 1:  # a chain of sentences leaning on each other is left as the abstract has it
+        if len(why) == 1:
             previous = sentences[why[0].index - 1].text if why[0].index > 0 else None
             why = [replace(why[0], text=lead_with_gap(why[0].text, previous))]
+        else:  # a chain leaning on each other keeps its subjects; only "We find that…" goes
+            why = [replace(s, text=drop_first_person(s.text)) for s in why]
         keep_why = max(why, key=lambda s: (s.problem, s.index))
         why_text = _fit(why, keep_why, WHY_MAX_CHARS, _LEADING_CONTRAST)
         bullets = _bullets(sentences, contribution, {s.index for s in why})

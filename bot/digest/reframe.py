@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from .roles import _BACK_REFERENCE, _DUMMY_IT, _LEADING_CONTRAST, _PROBLEM
-from .text import capitalise
+from .text import _LEAD_IN, capitalise
 
 # Words that end a sentence's subject: a finite verb, an auxiliary, or an adverb before one.
 _SUBJECT_END = re.compile(
@@ -74,15 +74,30 @@ _CONCESSION = re.compile(r"^(?:despite|although|though|even though|while|whereas
 _TURN = re.compile(r"(?:,|;|\s[-–—])\s+(?:but|yet|however|nonetheless)(?!\s+also\b),?\s+", re.IGNORECASE)
 # "We find that X", "We uncover a surprising phenomenon: X", "Our results show that X".
 _FIRST_PERSON_FRAME = re.compile(
-    r"^(?:(?:in this (?:paper|work|study)|here|surprisingly|interestingly|notably),?\s+)?"
+    r"^(?:(?:in this (?:paper|work|study)|here|surprisingly|interestingly|notably|as a bonus|"
+    r"(?:under|in|on|across|through|using|with|by|after|in addition to) [^,;:]{3,80}),?\s+)?"
     r"(?:we (?:first |further |also |empirically |theoretically )?(?:find|show|observe|uncover|identify|"
     r"demonstrate|reveal|discover|note|highlight|confirm|establish)|"
     r"our (?:findings|results|analysis|analyses|experiments|study) (?:show|reveal|indicate|suggest|"
     r"demonstrate|confirm))\b"
-    r"(?:\s+that\s+|\s+(?:a|an|the)\s[^:;.]{0,100}?:\s+)",
+    r"(?:\s+that\s+|\s+(?P<label>(?:a|an|the)\s[^:;.]{0,100}?):\s+)",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b", re.IGNORECASE)
+_GAP_NOUN = re.compile(
+    r"\b(?:limitations?|challenges?|gaps?|problems?|issues?|bottlenecks?|flaws?|weakness(?:es)?|"
+    r"failures?|risks?|trade-?offs?|shortcomings?|vulnerabilit(?:y|ies))\b",
+    re.IGNORECASE,
+)
+# "We study whether X": the authors' question, which the digest asks in its own words.
+_QUESTION_FRAME = re.compile(
+    r"^(?:(?:in this (?:paper|work|study)|here),?\s+)?we (?:first |systematically |empirically )?"
+    r"(?:study|investigate|examine|ask|explore|question|analy[sz]e|probe|revisit)\s+"
+    r"(?=(?:whether|how|why|what|if|when|which)\b)",
+    re.IGNORECASE,
+)
+# "…, whereas we explore …": the gap is said before the authors turn to their own work.
+_OWN_TAIL = re.compile(r"(?:,|;)\s+(?:whereas|while|but|and|so|thus|hence)?\s*(?:here\s+)?we\s[^.]*", re.I)
 # Words a clause can start with that join it to a list before ("X, Y and Z, …"), not a main clause.
 _CONTINUATION = re.compile(r"^(?:and|or|as well as|nor|etc)\b", re.IGNORECASE)
 _VERB = re.compile(_SUBJECT_END.pattern.replace(r"|,\s|\s[-–—]\s", ""), re.IGNORECASE)
@@ -266,9 +281,33 @@ def _main_clause(text: str) -> str | None:
         first = clause.split(" ", 1)[0].lower()
         if first.endswith(("ly", "ed")) or _VERB.fullmatch(" " + first) or first in _NOT_MAIN:
             continue  # "…, largely resulting from …": a participle clause, not the main one
-        if _VERB.search(" " + clause) or re.match(r"(?:they|it|there)\b", clause, re.IGNORECASE):
+        if _VERB.search(" " + clause) or re.match(r"(?:they|it|there|we)\b", clause, re.IGNORECASE):
             return rest
     return None
+
+
+def drop_first_person(text: str) -> str:
+    """ "We find that X." → "X."; "We study whether X." → "The question: whether X."; "The gap, whereas
+    we explore Y." → "The gap."; `text` itself (the same object) when there is no such frame."""
+    frame = _FIRST_PERSON_FRAME.match(text)
+    if frame and len(text[frame.end() :].split()) >= _MIN_WORDS:
+        label = frame.group("label")
+        if label and _GAP_NOUN.search(label):  # "we identify a key limitation: X" → "A key limitation: X"
+            return f"{capitalise(label)}: {text[frame.end() :]}"
+        return capitalise(text[frame.end() :])
+    question = _QUESTION_FRAME.match(text)
+    if question and len(text[question.end() :].split()) >= _MIN_WORDS:
+        return "The question: " + text[question.end() :]
+    tail = _OWN_TAIL.search(text)
+    head = text[: tail.start()] if tail else ""
+    if (
+        tail
+        and not _FIRST_PERSON.search(head)
+        and len(head.split()) >= _MIN_WORDS
+        and not _LEAD_IN.match(head)
+    ):
+        return text[: tail.start()] + "."
+    return text
 
 
 def lead_with_gap(text: str, previous: str | None = None) -> str:
@@ -276,9 +315,7 @@ def lead_with_gap(text: str, previous: str | None = None) -> str:
     unchanged when no rule applies safely. `previous` is the sentence before it in the abstract."""
     body = _LEADING_CONTRAST.sub("", text)
     rewritten = body
-    frame = _FIRST_PERSON_FRAME.match(rewritten)
-    if frame and len(rewritten[frame.end() :].split()) >= _MIN_WORDS:
-        rewritten = rewritten[frame.end() :]
+    rewritten = drop_first_person(rewritten)
     if _CONCESSION.match(rewritten):
         clause = _main_clause(rewritten)
         # "Despite progress in VLMs, their …": the concession names only what "their" can mean. After
@@ -292,8 +329,7 @@ def lead_with_gap(text: str, previous: str | None = None) -> str:
         else:
             concession_subject = None
         if clause is not None:
-            if _FIRST_PERSON_FRAME.match(clause):
-                clause = _FIRST_PERSON_FRAME.sub("", clause)
+            clause = drop_first_person(clause)
             resolved = resolve(clause, concession_subject)
             if resolved is not None and not _FIRST_PERSON.match(resolved):
                 rewritten = resolved
