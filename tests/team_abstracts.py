@@ -117,8 +117,8 @@ TURN = TeamAbstract(
 THEY = TeamAbstract(
     "they",
     "Reading Stacked Bars",
-    "Vision-language models have become common assistants for reading charts. They still fail to read stacked "
-    "bars and dual axes, which leads to wrong answers in finance and science reports. We present a "
+    "Vision-language models have become common assistants for reading charts. They still fail to read "
+    "stacked bars and dual axes, which leads to wrong answers in finance and science reports. We present a "
     "chart-parsing pretext task for pre-training. It improves chart question answering by 6.5 points.",
 )
 

@@ -15,8 +15,8 @@ from bot.digest.summarize import (
     InvalidLLMOutput,
     OfflineSummarizer,
     OpenAICompatibleSummarizer,
-    make_summarizer,
     llm_id,
+    make_summarizer,
     parse_llm_content,
 )
 from bot.settings import load_settings

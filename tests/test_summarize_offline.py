@@ -325,7 +325,8 @@ def test_every_number_in_a_summary_is_in_the_abstract() -> None:
         # "Despite A, we identify a key limitation of B: …": the limitation, labelled as one.
         (
             "limitation",
-            "A key limitation of code agents: they rarely run the tests they write before submitting a patch.",
+            "A key limitation of code agents: they rarely run the tests they write before submitting a "
+            "patch.",
         ),
         # "X are easy to scale but suffer from …": one subject, the predicate that names the gap.
         (

@@ -22,8 +22,8 @@ from bot.settings import Settings
 
 from .llm import (
     LLM_FIELD_MAX_CHARS,
-    MAX_CONSECUTIVE_FAILURES,
     LLM_VERSION,
+    MAX_CONSECUTIVE_FAILURES,
     SYSTEM_PROMPT,
     InvalidLLMOutput,
     OpenAICompatibleSummarizer,
