@@ -190,22 +190,72 @@ def resolve(text: str, antecedent: str | None) -> str | None:
         if noun.lower() not in heads and noun.lower().rstrip("s") not in {h.rstrip("s") for h in heads}:
             return None
         candidate = f"{antecedent} {tail}"
-    elif plural:
-        # "A critical gap remains in their ability to …": the first "their" of the opening, when no
-        # plural noun before it could be what it means.
-        words = text.split(" ")
-        at = next((i for i, w in enumerate(words[:_OPENING_WORDS]) if w.lower() in {"their", "they"}), None)
-        if at is None or any(_plural_noun(w) for w in words[:at]):
-            return None
-        swapped = _possessive(antecedent) if words[at].lower() == "their" else antecedent
-        candidate = " ".join([*words[:at], swapped, *words[at + 1 :]])
-        return capitalise(candidate) if reads_alone(candidate) else None
     else:
-        return None
+        return _resolve_inside(text, antecedent, plural)
     # Only the replaced words may have leaned back: what follows them must read alone too.
     if not reads_alone(candidate):
         return None
     return capitalise(candidate)
+
+
+# Words that name nothing an "it" could stand for: "Generating it automatically…", "Evaluating
+# whether these models…".
+_NAMES_NOTHING = re.compile(
+    r"^(?:\w+ing|\w+ly|whether|how|when|why|what|to|of|in|on|for|with|by|from|a|an|the|and|or|but|"
+    r"yet|still|however|critical|key|major|central|significant|remains?|is|are)$",
+    re.IGNORECASE,
+)
+
+
+def _mid_sentence(phrase: str) -> str:
+    """ "Large Language Models (LLMs)" reads "large language models (LLMs)" after a sentence's first
+    word; a name ("GPT", "Kepler's law") keeps its capitals."""
+    words = phrase.split()
+    acronym = _ACRONYM.search(phrase)
+    if acronym and all(w[:1].isupper() and w[1:].islower() for w in words[:-1] if w.isalpha()):
+        # "Large Language Models (LLMs)": capitals that only spell out the acronym
+        return " ".join([*(w.lower() for w in words[:-1]), words[-1]])
+    first = words[0]
+    if first[1:].islower() and first.replace("-", "").isalpha():
+        return " ".join([first.lower(), *words[1:]])
+    return phrase
+
+
+def _resolve_inside(text: str, antecedent: str, plural: bool) -> str | None:
+    """The first word of the opening that leans back, replaced by `antecedent`: "A critical gap
+    remains in their ability…", "Generating it automatically…", "Evaluating whether these models…".
+    Only when nothing before it in the clause could be what it means."""
+    words = text.split(" ")
+    at = next(
+        (
+            i
+            for i, w in enumerate(words[:_OPENING_WORDS])
+            if w.lower() in {"their", "they", "them", "it", "its", "these", "those"}
+        ),
+        None,
+    )
+    if at is None or at == 0:
+        return None
+    word = words[at].lower()
+    if (word in {"it", "its"}) == plural:
+        return None  # "it" for a plural subject, "their" for a singular one: something else is meant
+    if word in {"their", "they", "them"} and any(_plural_noun(w) for w in words[:at]):
+        return None
+    if word in {"it", "its"} and not all(_NAMES_NOTHING.match(w) for w in words[:at]):
+        return None
+    named = _mid_sentence(antecedent)
+    if word in {"these", "those"}:
+        noun = words[at + 1].lower().strip(",.;:") if at + 1 < len(words) else ""
+        heads = {w.lower().strip("()").rstrip("s") for w in antecedent.split()}
+        if not noun or noun.rstrip("s") not in heads:
+            return None
+        replaced = [*words[:at], named, *words[at + 2 :]]
+    elif word in {"their", "its"}:
+        replaced = [*words[:at], _possessive(named), *words[at + 1 :]]
+    else:
+        replaced = [*words[:at], named, *words[at + 1 :]]
+    candidate = " ".join(replaced)
+    return capitalise(candidate) if reads_alone(candidate) else None
 
 
 # How a clause with a subject of its own starts (a determiner, a name, a gerund, "there"); after "…,
@@ -215,7 +265,12 @@ _CLAUSE_START = re.compile(
     r"previous|few|no|little|none|each|every|all|both|how|whether|what|why|[A-Z][\w-]*|\w+ing)\b"
 )
 # "X is effective but limited by Y", "X excel at A but rely on B": one subject, two predicates.
-_SHARED_TURN = re.compile(r"(?<=\w)\s+(?:but|yet)\s+(?:still\s+|often\s+)?(?=\w)", re.IGNORECASE)
+_SHARED_TURN = re.compile(
+    r"(?<=\w)\s+(?:(?:but|yet)\s+(?:still\s+|often\s+)?(?=\w)|"
+    r"and\s+(?:still\s+|often\s+)?(?=(?:cannot|can't|fail|fails|struggle|struggles|lack|lacks|suffer|"
+    r"suffers)\b))",
+    re.IGNORECASE,
+)
 # The second predicate of "X is effective but limited by …" has no verb of its own: "is" is shared.
 _COPULA_GAP = re.compile(
     r"(?:limited|constrained|hampered|hindered|bottlenecked|plagued|prone|static|"
