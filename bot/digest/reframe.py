@@ -258,6 +258,14 @@ def _resolve_inside(text: str, antecedent: str, plural: bool) -> str | None:
     return capitalise(candidate) if reads_alone(candidate) else None
 
 
+# Flaws the problem cues don't name: background that holds one is part of the gap, not a concession.
+_FLAW = re.compile(
+    r"\b(?:bias(?:ed|es)?|errors?|erroneous|wrong|poor(?:ly)?|slow|noisy|unstable|inaccura\w*|"
+    r"fragile|inconsisten\w*|hallucinat\w*|misaligned|unsafe|harmful|inefficien\w*)\b",
+    re.IGNORECASE,
+)
+
+
 # How a clause with a subject of its own starts (a determiner, a name, a gerund, "there"); after "…,
 # but" anything else is a second predicate of the same subject ("…, but incurs high costs").
 _CLAUSE_START = re.compile(
@@ -283,7 +291,7 @@ _COPULA = re.compile(r"\s(is|are|was|were|remains?)\s")
 def _shared_subject_gap(before: str, after: str) -> str | None:
     """ "X excel at A but rely on B" → "X rely on B"; "X is effective but limited by B" → "X is limited
     by B": the subject with the predicate that names the gap, when that predicate names one."""
-    if not _PROBLEM.search(after) and not _COPULA_GAP.match(after):
+    if not _PROBLEM.search(after) and not _FLAW.search(after) and not _COPULA_GAP.match(after):
         return None
     phrase = subject(before)
     if phrase is None or (
@@ -389,7 +397,11 @@ def lead_with_gap(text: str, previous: str | None = None) -> str:
             if resolved is not None and not _FIRST_PERSON.match(resolved):
                 rewritten = resolved
     turn = _TURN.search(rewritten) or _SHARED_TURN.search(rewritten)
-    if turn is not None and not _PROBLEM.search(rewritten[: turn.start()]):
+    if (
+        turn is not None
+        and not _PROBLEM.search(rewritten[: turn.start()])
+        and not _FLAW.search(rewritten[: turn.start()])
+    ):
         before, after = rewritten[: turn.start()], rewritten[turn.end() :]
         shared = bool(_VERB.match(" " + after) or _COPULA_GAP.match(after))
         if turn.re is _SHARED_TURN or shared:
