@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from .roles import _BACK_REFERENCE, _DUMMY_IT, _LEADING_CONTRAST, _PROBLEM
+from .roles import _BACK_REFERENCE, _DUMMY_IT, _HARD_TASK, _LEADING_CONTRAST, _PROBLEM
 from .text import _LEAD_IN, capitalise
 
 # Words that end a sentence's subject: a finite verb, an auxiliary, or an adverb before one.
@@ -77,7 +77,7 @@ _FIRST_PERSON_FRAME = re.compile(
     r"^(?:(?:in this (?:paper|work|study)|here|surprisingly|interestingly|notably|as a bonus|"
     r"(?:under|in|on|across|through|using|with|by|after|in addition to) [^,;:]{3,80}),?\s+)?"
     r"(?:we (?:first |further |also |empirically |theoretically )?(?:find|show|observe|uncover|identify|"
-    r"demonstrate|reveal|discover|note|highlight|confirm|establish)|"
+    r"demonstrate|reveal|discover|note|highlight|confirm|establish)(?:,\s+however,)?|"
     r"our (?:findings|results|analysis|analyses|experiments|study) (?:show|reveal|indicate|suggest|"
     r"demonstrate|confirm))\b"
     r"(?:\s+that\s+|\s+(?P<label>(?:a|an|the)\s[^:;.]{0,100}?):\s+)",
@@ -266,6 +266,12 @@ _FLAW = re.compile(
 )
 
 
+def _names_a_flaw(text: str) -> bool:
+    """Whether background names a flaw itself ("X is biased, but…"): then it is part of the gap.
+    "Solves complex problems" names a task, not a flaw."""
+    return len(_PROBLEM.findall(text)) > len(_HARD_TASK.findall(text)) or bool(_FLAW.search(text))
+
+
 # How a clause with a subject of its own starts (a determiner, a name, a gerund, "there"); after "…,
 # but" anything else is a second predicate of the same subject ("…, but incurs high costs").
 _CLAUSE_START = re.compile(
@@ -285,21 +291,31 @@ _COPULA_GAP = re.compile(
     r"costly|expensive|slow|brittle|fragile|opaque|vulnerable|unreliable)\b",
     re.I,
 )
+# A predicate that compares with the part before the turn needs it.
+_COMPARES = re.compile(
+    r"\b(?:simpler|easier|harder|smaller|larger|weaker|stronger|same|similar|comparable|otherwise)\b",
+    re.IGNORECASE,
+)
 _COPULA = re.compile(r"\s(is|are|was|were|remains?)\s")
 
 
 def _shared_subject_gap(before: str, after: str) -> str | None:
     """ "X excel at A but rely on B" → "X rely on B"; "X is effective but limited by B" → "X is limited
     by B": the subject with the predicate that names the gap, when that predicate names one."""
-    if not _PROBLEM.search(after) and not _FLAW.search(after) and not _COPULA_GAP.match(after):
+    # "…but typically static": the hedge stays, the test reads past it.
+    hedge = re.match(r"(?:typically|usually|largely|mostly|often|generally|remain)\s+", after, re.I)
+    predicate = after[hedge.end() :] if hedge else after
+    if not _PROBLEM.search(after) and not _FLAW.search(after) and not _COPULA_GAP.match(predicate):
         return None
+    if _COMPARES.search(predicate[:60]):
+        return None  # "…solve complex problems yet fail on simpler variants": simpler than what was dropped
     phrase = subject(before)
     if phrase is None or (
         not before.startswith(phrase[:1].lower() + phrase[1:]) and not before.startswith(phrase)
     ):
         return None
-    verb = _VERB.match(" " + after)
-    if verb is not None and verb.group(0).strip().lower() not in {"often", "still", "typically", "usually"}:
+    verb = _VERB.match(" " + predicate)
+    if verb is not None:
         candidate = f"{phrase} {after}"
     else:
         copula = _COPULA.search(before[len(phrase) - 1 :])
@@ -397,11 +413,7 @@ def lead_with_gap(text: str, previous: str | None = None) -> str:
             if resolved is not None and not _FIRST_PERSON.match(resolved):
                 rewritten = resolved
     turn = _TURN.search(rewritten) or _SHARED_TURN.search(rewritten)
-    if (
-        turn is not None
-        and not _PROBLEM.search(rewritten[: turn.start()])
-        and not _FLAW.search(rewritten[: turn.start()])
-    ):
+    if turn is not None and not _names_a_flaw(rewritten[: turn.start()]):
         before, after = rewritten[: turn.start()], rewritten[turn.end() :]
         shared = bool(_VERB.match(" " + after) or _COPULA_GAP.match(after))
         if turn.re is _SHARED_TURN or shared:
