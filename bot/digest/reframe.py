@@ -144,11 +144,23 @@ def _plural_noun(word: str) -> bool:
     )
 
 
+# "Alternatives such as X struggle…", "Other methods…": an alternative to what the sentence before said.
+_CONTRASTED = re.compile(r"(?:alternatives?|other|another|both|neither|either)\b", re.IGNORECASE)
+# "The key design principles remain unclear": a bare "the X" as subject is the X of the part before
+# (the principles of what?); "The true potential of large language models…" says of what.
+_BARE_DEFINITE = re.compile(
+    r"the\s(?!(?:research )?community\b|field\b|literature\b)"
+    r"(?:(?!of|in|for|on|to|from|with|by|between|across|about|behind|underlying)[^\s,()]+\s){1,6}?"
+    r"(?:remains?|is|are|was|were|has|have|lacks?|fails?|suffers?|struggles?)\b",
+    re.IGNORECASE,
+)
+
+
 def reads_alone(text: str) -> bool:
     """No word in the opening that needs an earlier sentence ("these difficulties", "their
     ability"; "It remains unclear whether…" is no such word), and not a fragment."""
     words = text.split()
-    if len(words) < _MIN_WORDS or _CONTINUATION.match(text):
+    if len(words) < _MIN_WORDS or _CONTINUATION.match(text) or _CONTRASTED.match(text):
         return False
     start = 2 if _DUMMY_IT.match(text) else 0
     for position in range(start, min(len(words), _OPENING_WORDS)):
@@ -409,7 +421,7 @@ def lead_with_gap(text: str, previous: str | None = None) -> str:
             concession_subject = None
         if clause is not None:
             clause = drop_first_person(clause)
-            resolved = resolve(clause, concession_subject)
+            resolved = None if _BARE_DEFINITE.match(clause) else resolve(clause, concession_subject)
             if resolved is not None and not _FIRST_PERSON.match(resolved):
                 rewritten = resolved
     turn = _TURN.search(rewritten) or _SHARED_TURN.search(rewritten)
@@ -419,7 +431,9 @@ def lead_with_gap(text: str, previous: str | None = None) -> str:
         if turn.re is _SHARED_TURN or shared:
             # "X excels at A but relies on B": the subject is shared, the gap is the second predicate.
             rewritten = _shared_subject_gap(before, after) or rewritten
-        elif _CLAUSE_START.match(after) or not after.split(" ", 1)[0].endswith("s"):
+        elif not _BARE_DEFINITE.match(after) and (
+            _CLAUSE_START.match(after) or not after.split(" ", 1)[0].endswith("s")
+        ):
             resolved = resolve(after, subject(before))
             if resolved is not None:
                 rewritten = resolved
