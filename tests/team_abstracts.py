@@ -154,6 +154,22 @@ AMBIGUOUS = TeamAbstract(
     "recall by 9% on six languages.",
 )
 
-EDITORIAL = (CONCESSION, TURN, THEY, FINDING, LIMITATION, SHARED, AMBIGUOUS)
+INSIDE = TeamAbstract(
+    "inside",
+    "Drafting Incident Reports from Logs",
+    "High-quality incident reports are essential for learning from outages. Writing them by hand remains "
+    "slow and error-prone, so many teams skip the step entirely. We propose a drafting assistant that "
+    "reads logs and chat transcripts. Engineers accepted 70% of its drafts with minor edits.",
+)
+
+BARE = TeamAbstract(
+    "bare",
+    "Federated Fine-Tuning Under a Budget",
+    "Recently, federated fine-tuning has shown that many small clients can adapt large models together, "
+    "yet the key trade-offs remain unclear. We measure accuracy, traffic and privacy across 12 client "
+    "settings. Sending adapters instead of gradients cuts traffic by 85%.",
+)
+
+EDITORIAL = (CONCESSION, TURN, THEY, FINDING, LIMITATION, SHARED, AMBIGUOUS, INSIDE, BARE)
 ALL = (ROUTING, SHORTCUTS, DATASETS, REPORT, METRICS, LONG, SURVEY, MARKUP, *EDITORIAL)
 BY_KEY = {a.key: a for a in ALL}

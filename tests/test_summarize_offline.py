@@ -328,6 +328,12 @@ def test_every_number_in_a_summary_is_in_the_abstract() -> None:
             "A key limitation of code agents: they rarely run the tests they write before submitting a "
             "patch.",
         ),
+        # "X are essential. Writing them by hand remains slow": "them" is named inside the sentence.
+        (
+            "inside",
+            "Writing high-quality incident reports by hand remains slow and error-prone, so many teams "
+            "skip the step entirely.",
+        ),
         # "X are easy to scale but suffer from …": one subject, the predicate that names the gap.
         (
             "shared",
@@ -356,6 +362,8 @@ def test_a_pronoun_that_could_mean_two_things_is_not_guessed() -> None:
     # retrieval; the sentence is kept whole rather than naming the wrong one.
     why = summarize(BY_KEY["ambiguous"]).why
     assert why.startswith("While recent studies have scaled dense retrieval")
+    # "…, yet the key trade-offs remain unclear": the trade-offs of what is said before the turn.
+    assert summarize(BY_KEY["bare"]).why.startswith("Recently, federated fine-tuning has shown")
     # "This redundancy…" names no noun to put in its place: the sentences it leans on come along.
     why = summarize(BY_KEY["shortcuts"]).why
     assert why.index("substantial redundancy") < why.index("This redundancy inflates")
