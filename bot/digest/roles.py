@@ -13,7 +13,8 @@ def _cues(*patterns: str) -> re.Pattern[str]:
 
 
 _PROBLEM = _cues(
-    r"\bhowever\b",
+    r"\bhowever\b|^(?:yet|but)\b",
+    r"\bobstacles?\b|\bbarriers?\b|\bdrawbacks?\b|\bshortcomings?\b|\bpitfalls?\b",
     r"\bremains?\b",
     r"\bchalleng",
     r"\blimit(?:ed|ation|ations|s)\b",
