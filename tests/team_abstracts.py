@@ -170,6 +170,14 @@ BARE = TeamAbstract(
     "settings. Sending adapters instead of gradients cuts traffic by 85%.",
 )
 
-EDITORIAL = (CONCESSION, TURN, THEY, FINDING, LIMITATION, SHARED, AMBIGUOUS, INSIDE, BARE)
+DEMONSTRATIVE = TeamAbstract(
+    "demonstrative",
+    "Triage for Review-Bot Comments",
+    "Automated review bots now comment on most pull requests in large open-source projects. This "
+    "popularity hides a cost: maintainers spend hours each week dismissing low-value comments. We "
+    "propose a triage model that ranks comments by expected usefulness. It halves dismissal time.",
+)
+
+EDITORIAL = (CONCESSION, TURN, THEY, FINDING, LIMITATION, SHARED, AMBIGUOUS, INSIDE, BARE, DEMONSTRATIVE)
 ALL = (ROUTING, SHORTCUTS, DATASETS, REPORT, METRICS, LONG, SURVEY, MARKUP, *EDITORIAL)
 BY_KEY = {a.key: a for a in ALL}
