@@ -53,6 +53,7 @@ _NOT_A_SUBJECT = re.compile(
 )
 _ACRONYM = re.compile(r"\(([A-Z][\w-]*[A-Za-z])\)$")
 _MAX_SUBJECT_WORDS = 9
+_MAX_SHARED_SUBJECT_WORDS = 20
 # Words that point at something said earlier. A demonstrative ("these difficulties") in a clause's
 # first words leans back; so does "they"/"their" unless a plural noun before it in the clause is what
 # it means ("Improving reasoning in small models remains hard due to their size" reads alone).
@@ -104,7 +105,7 @@ _VERB = re.compile(_SUBJECT_END.pattern.replace(r"|,\s|\s[-–—]\s", ""), re.I
 _MIN_WORDS = 5
 
 
-def subject(sentence: str, *, verb_required: bool = False) -> str | None:
+def subject(sentence: str, *, verb_required: bool = False, max_words: int = _MAX_SUBJECT_WORDS) -> str | None:
     """The noun phrase a sentence opens with, when it is one ("Large language models (LLMs)" of
     "Large language models (LLMs) have transformed …"), for "they"/"their" in the next sentence."""
     text = _LEADING_CONTRAST.sub("", sentence)
@@ -114,7 +115,7 @@ def subject(sentence: str, *, verb_required: bool = False) -> str | None:
         return None
     phrase = text[: end.start()].strip()
     words = phrase.split()
-    if not 1 <= len(words) <= _MAX_SUBJECT_WORDS or _NOT_A_SUBJECT.search(phrase):
+    if not 1 <= len(words) <= max_words or _NOT_A_SUBJECT.search(phrase):
         return None
     if phrase.count("(") != phrase.count(")") or not phrase[0].isalpha():
         return None
@@ -319,9 +320,12 @@ def _shared_subject_gap(before: str, after: str) -> str | None:
     predicate = after[hedge.end() :] if hedge else after
     if not _PROBLEM.search(after) and not _FLAW.search(after) and not _COPULA_GAP.match(predicate):
         return None
+    if re.search(r"\b(?:which|that|who|whose|where)\b", before):
+        return None  # the turn is inside a relative clause: its subject is not the sentence's
     if _COMPARES.search(predicate[:60]):
         return None  # "…solve complex problems yet fail on simpler variants": simpler than what was dropped
-    phrase = subject(before)
+    # The subject stays where it was, so a long one ("Training X for Y via Z") is no risk here.
+    phrase = subject(before, max_words=_MAX_SHARED_SUBJECT_WORDS)
     if phrase is None or (
         not before.startswith(phrase[:1].lower() + phrase[1:]) and not before.startswith(phrase)
     ):
@@ -331,7 +335,7 @@ def _shared_subject_gap(before: str, after: str) -> str | None:
         candidate = f"{phrase} {after}"
     else:
         copula = _COPULA.search(before[len(phrase) - 1 :])
-        if copula is None:
+        if copula is None or not _COPULA_GAP.match(predicate):
             return None
         candidate = f"{phrase} {copula.group(1)} {after}"
     return capitalise(candidate) if reads_alone(candidate) else None
