@@ -7,6 +7,7 @@ import re
 import pytest
 
 from bot.digest.offline import BULLET_MAX_CHARS, MAX_BULLETS
+from bot.digest.reframe import drop_first_person
 from bot.digest.summarize import (
     INSIGHTS_MAX_CHARS,
     OFFLINE_ID,
@@ -369,3 +370,28 @@ def test_a_pronoun_that_could_mean_two_things_is_not_guessed() -> None:
         "Automated review bots now comment on most pull requests in large open-source projects. This "
         "popularity hides a cost: maintainers spend hours each week dismissing low-value comments."
     )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "framed"),
+    [
+        (
+            "We study whether small agents can ask clarifying questions when a request is ambiguous.",
+            "The question: whether small agents can ask clarifying questions when a request is ambiguous.",
+        ),
+        (
+            "Earlier benchmarks only test single-turn requests, whereas we measure multi-turn repair.",
+            "Earlier benchmarks only test single-turn requests.",
+        ),
+        (
+            "Our results show that caching halves the latency of long prompts.",
+            "Caching halves the latency of long prompts.",
+        ),
+        (
+            "We propose a cache for long prompts.",
+            "We propose a cache for long prompts.",
+        ),  # a contribution stays
+    ],
+)
+def test_first_person_frames(sentence: str, framed: str) -> None:
+    assert drop_first_person(sentence) == framed

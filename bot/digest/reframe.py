@@ -8,14 +8,19 @@ dropping the abstract's own words only (never adding a number or a name):
 - a concession is dropped: "Despite progress in X, Y remains hard." → "Y remains hard.";
 - background before "but"/"yet" is dropped when the gap comes after it: "X have transformed Y, but
   their use in Z remains underexplored." → "X's use in Z remains underexplored.";
-- "They"/"Their"/"These models" naming the subject of the sentence before are replaced by it;
+- one subject with two predicates keeps the one that names the gap: "X are easy to scale but suffer
+  from Y." → "X suffer from Y.";
+- "They"/"Their"/"These models" (or "it"/"them" early in the sentence, "Generating it by hand…")
+  naming the subject of the sentence before are replaced by it;
 - a discourse link that needs the sentence before ("In contrast, …", "As a result, …") is dropped
   when what follows reads alone;
 - a first-person frame is dropped: "We uncover a surprising phenomenon: X." → "X.",
-  "We find that X." → "X.".
+  "We find that X." → "X.", "We identify a key limitation: X." → "A key limitation: X.",
+  "We study whether X." → "The question: whether X.", "Y, whereas we explore Z." → "Y.".
 
-A rewrite that would leave a pronoun without its noun is not made: the sentence is then kept as it
-was (and the summarizer brings the sentence it leans on, as before).
+A rewrite that would leave a pronoun without its noun, or could name the wrong noun ("While X did
+Y, their…"), is not made: the sentence is then kept as it was (and the summarizer brings the
+sentence it leans on, as before).
 """
 
 from __future__ import annotations
