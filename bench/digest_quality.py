@@ -7,7 +7,8 @@ abstract is summarised and the summary measured:
 (a) faithfulness: share of the numbers and capitalised names in Why / Key insights that occur in the
     paper's title or abstract (goal 100% offline);
 (b) share of Whys that open with the paper's own contribution ("We…", "This paper…", "<Name> is…") or
-    repeat the abstract's first sentence (goal ≤ 5%);
+    repeat the abstract's first sentence (goal ≤ 5%); and the share with "we"/"our" anywhere in them
+    (a "We demonstrate…" after the problem);
 (c) share of picks with a numeric result in Key insights, among picks whose abstract states one
     (goal ≥ 90%);
 (d) LaTeX residue (backslashes, `$`, braces, accents like `Nystr\\"om`) in the text, and escaping
@@ -57,6 +58,7 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;…]\s+|\n)(?:[-•]\s*)?[\"'(\[]?([A-
 _LATEX_RESIDUE = re.compile(r"\\|\$(?!\s?\d)|[{}]|\^\{|_\{|</?[a-z]+>|&(?:amp|lt|gt);")
 _ESCAPE_DEFECT = re.compile(r"\\[<>#]")
 _COMMON_CAPITALS = frozenset({"I", "A"})
+_FIRST_PERSON = re.compile(r"\b(?:we|our)\b", re.I)
 
 
 def _title_name(title: str) -> str | None:
@@ -162,6 +164,7 @@ def measure(
     texts_by_month = texts_by_month or {}
     whys: list[str] = []
     found = total = own_opening = first_repeat = with_result = result_due = residue = escapes = 0
+    first_person = 0
     bullet_counts: list[int] = []
     seconds = 0.0
     prompt_chars = 0
@@ -185,6 +188,7 @@ def measure(
         whys.append(why)
         opens_own, repeats = _opens_badly(why, paper)
         own_opening += opens_own
+        first_person += bool(_FIRST_PERSON.search(why))
         first_repeat += repeats and not opens_own
         if (opens_own or repeats) and len(examples["own_opening"]) < 5:
             examples["own_opening"].append(why[:100])
@@ -214,6 +218,7 @@ def measure(
         "why_own_or_first_sentence": (own_opening + first_repeat) / n if n else 0.0,
         "why_own_opening": own_opening / n if n else 0.0,
         "why_first_sentence": first_repeat / n if n else 0.0,
+        "why_first_person": first_person / n if n else 0.0,
         "composed_why_own_or_first_sentence": composed_bad / len(composed) if composed else None,
         "composed_why_follows": follows,
         "numeric_result_in_insights": with_result / result_due if result_due else 1.0,
@@ -266,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(b) Why opens with own work  {figures['why_own_opening']:.1%}, repeats first sentence "
         f"{figures['why_first_sentence']:.1%} (together {figures['why_own_or_first_sentence']:.1%})"
     )
+    print(f'    Whys with "we"/"our" anywhere: {figures["why_first_person"]:.1%}')
     if figures["composed_why_own_or_first_sentence"] is not None:
         print(
             f"    the Why as the digest composes it: {figures['composed_why_own_or_first_sentence']:.1%}; "

@@ -97,5 +97,87 @@ MARKUP = TeamAbstract(
     "$4\\times$ and keeps error below $10^{-3}$ on the {\\em LRA} benchmark.",
 )
 
-ALL = (ROUTING, SHORTCUTS, DATASETS, REPORT, METRICS, LONG, SURVEY, MARKUP)
+# Shapes that open on background or on the authors themselves, for the Why's editorial framing.
+CONCESSION = TeamAbstract(
+    "concession",
+    "ChorusASR: Separating Speakers Before Decoding",
+    "Despite rapid progress in speech recognition, transcribing overlapping speakers in noisy meeting "
+    "rooms remains unreliable, with most errors in short interjections. We propose ChorusASR, which "
+    "separates speakers before decoding. ChorusASR lowers word error rate by 18% on two meeting corpora.",
+)
+
+TURN = TeamAbstract(
+    "turn",
+    "Grounded Tables: Checking the Numbers in Generated Reports",
+    "Large language models (LLMs) have made drafting financial reports fast, but their figures often "
+    "disagree with the source tables. We introduce a checker that aligns each generated number with a "
+    "table cell. The checker flags 92% of wrong figures while raising few false alarms.",
+)
+
+THEY = TeamAbstract(
+    "they",
+    "Reading Stacked Bars",
+    "Vision-language models have become common assistants for reading charts. They still fail to read "
+    "stacked bars and dual axes, which leads to wrong answers in finance and science reports. We present a "
+    "chart-parsing pretext task for pre-training. It improves chart question answering by 6.5 points.",
+)
+
+FINDING = TeamAbstract(
+    "finding",
+    "Padding Pays: Length Bias in Short-Answer Reward Models",
+    "We find that reward models trained on short answers are biased towards length and fail to penalise "
+    "padded responses. We propose a length-balanced training objective for reward models. The objective "
+    "cuts the preference for padded answers by 40% without hurting accuracy.",
+)
+
+LIMITATION = TeamAbstract(
+    "limitation",
+    "Agents That Test Their Own Code",
+    "Despite strong benchmark scores, we identify a key limitation of code agents: they rarely run the "
+    "tests they write before submitting a patch. We introduce a test-first policy that makes the agent "
+    "execute its tests. The policy raises the share of passing patches from 41% to 57%.",
+)
+
+SHARED = TeamAbstract(
+    "shared",
+    "Pruning Idle Experts",
+    "Sparse mixture-of-experts models are easy to scale but suffer from idle experts that waste "
+    "accelerator memory. We propose an online pruning rule that folds idle experts into active ones. "
+    "Memory use falls by 31% at equal quality.",
+)
+
+AMBIGUOUS = TeamAbstract(
+    "ambiguous",
+    "Retrieval for Low-Resource Languages",
+    "While recent studies have scaled dense retrieval to billions of passages, their use in low-resource "
+    "languages remains underexplored. We build a retriever trained on translated queries. It improves "
+    "recall by 9% on six languages.",
+)
+
+INSIDE = TeamAbstract(
+    "inside",
+    "Drafting Incident Reports from Logs",
+    "High-quality incident reports are essential for learning from outages. Writing them by hand remains "
+    "slow and error-prone, so many teams skip the step entirely. We propose a drafting assistant that "
+    "reads logs and chat transcripts. Engineers accepted 70% of its drafts with minor edits.",
+)
+
+BARE = TeamAbstract(
+    "bare",
+    "Federated Fine-Tuning Under a Budget",
+    "Recently, federated fine-tuning has shown that many small clients can adapt large models together, "
+    "yet the key trade-offs remain unclear. We measure accuracy, traffic and privacy across 12 client "
+    "settings. Sending adapters instead of gradients cuts traffic by 85%.",
+)
+
+DEMONSTRATIVE = TeamAbstract(
+    "demonstrative",
+    "Triage for Review-Bot Comments",
+    "Automated review bots now comment on most pull requests in large open-source projects. This "
+    "popularity hides a cost: maintainers spend hours each week dismissing low-value comments. We "
+    "propose a triage model that ranks comments by expected usefulness. It halves dismissal time.",
+)
+
+EDITORIAL = (CONCESSION, TURN, THEY, FINDING, LIMITATION, SHARED, AMBIGUOUS, INSIDE, BARE, DEMONSTRATIVE)
+ALL = (ROUTING, SHORTCUTS, DATASETS, REPORT, METRICS, LONG, SURVEY, MARKUP, *EDITORIAL)
 BY_KEY = {a.key: a for a in ALL}

@@ -16,7 +16,7 @@ from bot.db.models import Digest, DigestEntry, Paper, PaperSignal, PaperSummary,
 from bot.db.uow import UnitOfWork
 from bot.digest.render import render_json, render_markdown
 from bot.digest.service import DigestService, compose_intro
-from bot.digest.summarize import OFFLINE_ID, OpenAICompatibleSummarizer
+from bot.digest.summarize import OFFLINE_ID, OpenAICompatibleSummarizer, llm_id
 from bot.errors import ConfigError, ConflictError, NotFoundError
 from bot.months import Month
 from bot.settings import Settings, TopicSeed, load_settings
@@ -312,8 +312,33 @@ def test_llm_summaries_are_cached(
     with session_factory() as session:
         rows = session.execute(select(PaperSummary.paper_id, PaperSummary.summarizer))
         sources = {row.paper_id: row.summarizer for row in rows}
-    assert sources[view.picks[1].paper_id] in {OFFLINE_ID, "llm:fake-model"}
-    assert list(sources.values()).count("llm:fake-model") >= 3
+    assert sources[view.picks[1].paper_id] in {OFFLINE_ID, llm_id("fake-model")}
+    assert list(sources.values()).count(llm_id("fake-model")) >= 3
+
+
+def test_summaries_cached_under_an_older_prompt_are_not_served(
+    db_url: str, session_factory: sessionmaker[Session], papers: list[Paper], llm: FakeLLMServer
+) -> None:
+    # Rows as the v3 offline summarizer and the unversioned "llm:<model>" id (the earlier prompts)
+    # filed them: the Why they hold may open on the abstract's background or on "We…".
+    with session_factory() as session:
+        for paper in session.scalars(select(Paper)):
+            for old_id in ("offline-v3", "llm:fake-model"):
+                session.add(
+                    PaperSummary(
+                        paper_id=paper.id, summarizer=old_id, paper_version=1, why="Stale why.", insights="x"
+                    )
+                )
+        session.commit()
+    llm.reply_json("Why from the model.", ["Insights from the model."])
+    with OpenAICompatibleSummarizer(llm.base_url, "fake-model") as summarizer:
+        view = DigestService(
+            lambda: UnitOfWork(session_factory), settings_for(db_url), summarizer=summarizer
+        ).build(OCTOBER)
+    assert len(llm.requests) == 4  # asked afresh: nothing was served from the old rows
+    assert all(p.why.endswith("Why from the model.") for p in view.picks)
+    offline = DigestService(lambda: UnitOfWork(session_factory), settings_for(db_url)).build(OCTOBER)
+    assert not any("Stale why." in p.why for p in offline.picks)
 
 
 def test_intro_wording() -> None:

@@ -15,6 +15,7 @@ from bot.digest.summarize import (
     InvalidLLMOutput,
     OfflineSummarizer,
     OpenAICompatibleSummarizer,
+    llm_id,
     make_summarizer,
     parse_llm_content,
 )
@@ -48,7 +49,7 @@ def test_valid_answer_is_used_and_request_is_well_formed(server: FakeLLMServer) 
     with summarizer_for(server) as summarizer:
         summary = summarizer.summarize(PAPER.title, PAPER.abstract)
     assert (summary.why, summary.insights) == (WHY, "\n".join(BULLETS))
-    assert summary.source == f"llm:{MODEL}" == summarizer.id
+    assert summary.source == llm_id(MODEL) == summarizer.id
     [request] = server.requests
     assert request.path == "/v1/chat/completions"
     assert request.headers["authorization"] == "Bearer sk-test"
@@ -58,6 +59,7 @@ def test_valid_answer_is_used_and_request_is_well_formed(server: FakeLLMServer) 
     system, user = request.body["messages"]
     assert system["role"] == "system"
     assert '"insights", an array of 2-4 short bullet strings' in system["content"]
+    assert "never copying the abstract's first sentence" in system["content"]
     assert user["role"] == "user"
     assert user["content"] == f"Title: {PAPER.title}\n\nAbstract: {PAPER.abstract}"
 
@@ -74,7 +76,7 @@ def test_hallucinated_numbers_and_names_are_dropped(server: FakeLLMServer) -> No
     )
     with summarizer_for(server) as summarizer:
         summary = summarizer.summarize(PAPER.title, PAPER.abstract)
-    assert summary.source == f"llm:{MODEL}"
+    assert summary.source == llm_id(MODEL)
     assert summary.why == WHY
     assert summary.insights.split("\n") == [
         "A router sends each token to full or approximate attention.",
@@ -107,7 +109,7 @@ def test_a_why_opening_on_the_paper_itself_loses_that_sentence(server: FakeLLMSe
         mixed = summarizer.summarize(REPORT.title, REPORT.abstract)
     assert mixed.why == OfflineSummarizer().summarize(REPORT.title, REPORT.abstract).why
     assert mixed.insights == "Falcon-Q achieves state-of-the-art results."
-    assert mixed.source == f"llm:{MODEL}"
+    assert mixed.source == llm_id(MODEL)
 
 
 def test_unsupported_claims() -> None:
@@ -128,7 +130,7 @@ def test_fenced_json_is_accepted(server: FakeLLMServer) -> None:
     server.reply_content('```json\n{"why": "W.", "insights": ["I."]}\n```')
     with summarizer_for(server) as summarizer:
         summary = summarizer.summarize(PAPER.title, PAPER.abstract)
-    assert (summary.why, summary.insights, summary.source) == ("W.", "I.", f"llm:{MODEL}")
+    assert (summary.why, summary.insights, summary.source) == ("W.", "I.", llm_id(MODEL))
 
 
 FAULTS = {
@@ -213,6 +215,17 @@ def test_settings_choose_the_summarizer(server: FakeLLMServer, monkeypatch: pyte
     monkeypatch.setenv("TRENDS_LLM_API_KEY", "sk-from-env")
     settings = load_settings(llm_base_url=server.base_url, llm_model=MODEL)
     with make_summarizer(settings) as summarizer:  # type: ignore[union-attr]
-        assert summarizer.id == f"llm:{MODEL}"
+        assert summarizer.id == llm_id(MODEL)
         summarizer.summarize(PAPER.title, PAPER.abstract)
     assert server.requests[0].headers["authorization"] == "Bearer sk-from-env"
+
+
+def test_the_cache_id_names_the_prompt_version() -> None:
+    # Summaries of the earlier prompts were filed as "llm:<model>": a new prompt must not be served
+    # them, so the id carries the prompt's version.
+    summarizer = OpenAICompatibleSummarizer("http://127.0.0.1:9/v1", MODEL)
+    try:
+        assert summarizer.id == "llm-v3:fake-model-1"
+        assert summarizer.id != f"llm:{MODEL}"
+    finally:
+        summarizer.close()

@@ -28,13 +28,25 @@ log = logging.getLogger(__name__)
 SYSTEM_PROMPT = (
     "You write two short parts of a monthly research digest entry for a machine-learning team. "
     "You receive the title and abstract of one arXiv paper and nothing else. Reply with a JSON object "
-    'with exactly two fields: "why", a string of 1-2 sentences stating the problem the paper tackles '
-    'and why it matters, never opening with the paper itself ("We...", "This paper...", its method\'s '
-    'name); and "insights", an array of 2-4 short bullet strings (one sentence each): the method in a '
-    "line, the main result with its number, and what is released (code, weights, data) when the "
-    "abstract says so. Use only facts, numbers and names stated in the abstract. Plain text, no "
-    "Markdown, no LaTeX."
+    'with exactly two fields: "why", a string of 1-2 sentences in your own words, as an editor would '
+    "write them, stating the gap or limitation the paper addresses and what is at stake, never copying "
+    'the abstract\'s first sentence, never opening with background ("Recent advances in...") or with '
+    'the paper itself ("We...", "This paper...", its method\'s name); and "insights", an array of 2-4 '
+    "short bullet strings (one sentence each): the method in a line, the main result with its number, "
+    "and what is released (code, weights, data) when the abstract says so. Use only facts, numbers and "
+    "names stated in the abstract. Plain text, no Markdown, no LaTeX."
 )
+# The cache serves a summary filed under the summarizer's id: the id changes with the prompt and the
+# checks, so summaries written under older ones are not served. v1 (one-paragraph insights) and v2
+# (Why + bullets, claims checked) were both filed as "llm:<model>"; v3 asks for the editorial Why.
+LLM_VERSION = "llm-v3"
+
+
+def llm_id(model: str) -> str:
+    """The id a model's summaries are cached under: "llm-v3:<model>"."""
+    return f"{LLM_VERSION}:{model}"
+
+
 LLM_FIELD_MAX_CHARS = 800
 LLM_BULLET_MAX_CHARS = 300
 LLM_MAX_BULLETS = 4
@@ -173,7 +185,7 @@ class OpenAICompatibleSummarizer:
 
     @property
     def id(self) -> str:
-        return f"llm:{self._model}"
+        return llm_id(self._model)
 
     def summarize(self, title: str, abstract: str) -> Summary:
         if self._failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:

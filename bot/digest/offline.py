@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
+from .reframe import drop_first_person, lead_with_gap, reads_alone, standalone
 from .roles import (
     _LEADING_CONTRAST,
     _QUANTITY,
@@ -86,6 +88,12 @@ def _with_antecedents(
     sentence: _Sentence, sentences: list[_Sentence], allowed: set[int]
 ) -> list[_Sentence] | None:
     """`sentence` and the sentences its opening "They…"/"This…" leans on, or None if one isn't allowed."""
+    if sentence.leans_back and sentence.index > 0:
+        # "In contrast, X…" / "They…" made to read alone (the link dropped, the subject named) beats
+        # bringing the background sentence along.
+        alone = standalone(sentence.text, sentences[sentence.index - 1].text)
+        if alone is not None:
+            return [replace(sentence, text=alone, leans_back=False)]
     chosen = [sentence]
     while chosen[0].leans_back:
         if len(chosen) == 3 or chosen[0].index - 1 not in allowed:
@@ -120,17 +128,17 @@ def _best_unit(
     return next((u for u in [*units, first] if u is not None and len(u) == 1), None), False
 
 
-# A pronoun in the opening clause ("Yet the traces it produces…") points at the sentence before.
-_EARLY_PRONOUN = re.compile(r"\b(?:it|its|they|their|them|these|those|such)\b", re.I)
-
-
 def _with_context(chosen: list[_Sentence], sentences: list[_Sentence], allowed: set[int]) -> list[_Sentence]:
     """The problem alone, unless its opening clause leans on the sentence before ("Yet the traces it
     produces…"): then that sentence comes along when it fits. Background the problem doesn't need
     stays out: the digest puts the month's context in front instead."""
     head = chosen[0]
-    opening = _LEADING_CONTRAST.sub("", head.text).split(",", 1)[0]
-    if head.index - 1 in allowed and _EARLY_PRONOUN.search(opening):
+    body = _LEADING_CONTRAST.sub("", head.text)
+    if len(chosen) == 1 and head.index > 0 and not reads_alone(body):
+        alone = standalone(head.text, sentences[head.index - 1].text)
+        if alone is not None:
+            return [replace(head, text=alone)]
+    if head.index - 1 in allowed and not reads_alone(body):
         context = _with_antecedents(sentences[head.index - 1], sentences, allowed)
         if (
             context
@@ -164,6 +172,11 @@ class OfflineSummarizer:
             contribution = max(scored, key=lambda s: (s.contribution, -s.index)) if scored else None
 
         why = self._why(sentences, contribution)
+        if len(why) == 1:
+            previous = sentences[why[0].index - 1].text if why[0].index > 0 else None
+            why = [replace(why[0], text=lead_with_gap(why[0].text, previous))]
+        else:  # a chain leaning on each other keeps its subjects; only "We find that…" goes
+            why = [replace(s, text=drop_first_person(s.text)) for s in why]
         keep_why = max(why, key=lambda s: (s.problem, s.index))
         why_text = _fit(why, keep_why, WHY_MAX_CHARS, _LEADING_CONTRAST)
         bullets = _bullets(sentences, contribution, {s.index for s in why})

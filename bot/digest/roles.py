@@ -13,7 +13,8 @@ def _cues(*patterns: str) -> re.Pattern[str]:
 
 
 _PROBLEM = _cues(
-    r"\bhowever\b",
+    r"\bhowever\b|^(?:yet|but)\b",
+    r"\bobstacles?\b|\bbarriers?\b|\bdrawbacks?\b|\bshortcomings?\b|\bpitfalls?\b",
     r"\bremains?\b",
     r"\bchalleng",
     r"\blimit(?:ed|ation|ations|s)\b",
@@ -35,6 +36,15 @@ _PROBLEM = _cues(
     r"(?:methods|approaches|work|models|systems|techniques)\b",
     r"\bunreliab|\bbrittle\b|\bvulnerab|\brisk",
     r"\boverlook|\bneglect|\bignor|\bcosts?\b|\bscarc|\bredundan",
+)
+# "Uniquely challenging problems", "complex reasoning problems": the tasks a paper works on, not a
+# gap it addresses. Each such phrase takes back the problem cue(s) it matched.
+_HARD_TASK = re.compile(
+    r"\bchalleng\w* (?:\w+ )?(?:problems|tasks|benchmarks|questions|domains|scenarios|settings|"
+    r"environments|puzzles)\b|"
+    r"\b(?:complex|math(?:ematical)?|reasoning|coding|programming|competition|olympiad|real-world|"
+    r"open-ended|multi-step|optimi[sz]ation|decision|search|solving|unseen|novel) problems\b",
+    re.IGNORECASE,
 )
 _IMPORTANCE = _cues(
     r"\bcrucial\b|\bcritical\b|\bessential\b|\bimportant\b|\bfundamental\b|\bkey\b",
@@ -210,7 +220,7 @@ def _analyse(sentences: list[str], name: str | None = None) -> list[_Sentence]:
         contribution = _count(_CONTRIBUTION, text)
         strong = bool(_STRONG_CONTRIBUTION.search(text))
         novel = bool(_NOVELTY.search(text))
-        problem = _count(_PROBLEM, text)
+        problem = max(0, _count(_PROBLEM, text) - _count(_HARD_TASK, text))
         analysed.append(
             _Sentence(
                 index=index,

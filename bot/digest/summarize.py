@@ -22,11 +22,13 @@ from bot.settings import Settings
 
 from .llm import (
     LLM_FIELD_MAX_CHARS,
+    LLM_VERSION,
     MAX_CONSECUTIVE_FAILURES,
     SYSTEM_PROMPT,
     InvalidLLMOutput,
     OpenAICompatibleSummarizer,
     build_messages,
+    llm_id,
     parse_llm_content,
 )
 from .offline import INSIGHTS_MAX_CHARS, WHY_MAX_CHARS, OfflineSummarizer
@@ -36,6 +38,7 @@ from .text import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, clean_text, split_sentenc
 __all__ = [
     "INSIGHTS_MAX_CHARS",
     "LLM_FIELD_MAX_CHARS",
+    "LLM_VERSION",
     "MAX_ABSTRACT_CHARS",
     "MAX_CONSECUTIVE_FAILURES",
     "MAX_TITLE_CHARS",
@@ -51,6 +54,7 @@ __all__ = [
     "SummaryCache",
     "build_messages",
     "clean_text",
+    "llm_id",
     "make_summarizer",
     "parse_llm_content",
     "split_sentences",
