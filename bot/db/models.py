@@ -255,7 +255,7 @@ class PaperSummary(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"))
-    summarizer: Mapped[str] = mapped_column(String(128))  # "offline" or "llm:<model>"
+    summarizer: Mapped[str] = mapped_column(String(128))  # e.g. "offline-v4", "llm-v3:<model>"
     paper_version: Mapped[int] = mapped_column(Integer, default=1)
     why: Mapped[str] = mapped_column(Text)
     insights: Mapped[str] = mapped_column(Text)
