@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.digest.offline import BULLET_MAX_CHARS, MAX_BULLETS
-from bot.digest.reframe import drop_first_person
+from bot.digest.reframe import drop_first_person, lead_with_gap
 from bot.digest.summarize import (
     INSIGHTS_MAX_CHARS,
     OFFLINE_ID,
@@ -395,3 +395,29 @@ def test_a_pronoun_that_could_mean_two_things_is_not_guessed() -> None:
 )
 def test_first_person_frames(sentence: str, framed: str) -> None:
     assert drop_first_person(sentence) == framed
+
+
+@pytest.mark.parametrize(
+    ("sentence", "why"),
+    [
+        (
+            "(2) Slow Warm Starts: every new tenant rebuilds its cache from nothing, which stalls the "
+            "first hour of traffic.",
+            "Every new tenant rebuilds its cache from nothing, which stalls the first hour of traffic.",
+        ),
+        (
+            "ii) the planner forgets constraints stated early in a long dialogue.",
+            "The planner forgets constraints stated early in a long dialogue.",
+        ),
+        (  # a short item after its label: the label stays, it is the point
+            "(1) Cost: Too high.",
+            "Cost: Too high.",
+        ),
+        (  # no list marker: a label is the sentence's own
+            "Data Scarcity: labelled traces of robot failures are rare and costly to collect.",
+            "Data Scarcity: labelled traces of robot failures are rare and costly to collect.",
+        ),
+    ],
+)
+def test_a_list_item_loses_its_marker_and_label(sentence: str, why: str) -> None:
+    assert lead_with_gap(sentence) == why

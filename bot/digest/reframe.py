@@ -410,9 +410,26 @@ def drop_first_person(text: str) -> str:
     return text
 
 
+# An abstract's list item ("(2) High API costs: RL needs …"): the marker and the label point at a list
+# the reader of a digest does not see; the sentence after the colon carries the gap.
+_LIST_MARKER = re.compile(r"^(?:\((?:\d{1,2}|[ivx]{1,4}|[a-h])\)|(?:\d{1,2}|[ivx]{1,4}|[a-h])\))\s+")
+_ITEM_LABEL = re.compile(r"^(?:[A-Z][\w'-]*\s+){0,5}[A-Z][\w'-]*:\s+(?=[^\W\d_])")
+
+
+def unlist(text: str) -> str:
+    """`text` without a list marker and, after one, a Title-Case label ending in a colon."""
+    marker = _LIST_MARKER.match(text)
+    if marker is None:
+        return text
+    item = text[marker.end() :]
+    label = _ITEM_LABEL.match(item)
+    return capitalise(item[label.end() :] if label and len(item) - label.end() >= 40 else item)
+
+
 def lead_with_gap(text: str, previous: str | None = None) -> str:
     """`text` (one problem sentence) rewritten to lead with the gap in the digest's framing, or
     unchanged when no rule applies safely. `previous` is the sentence before it in the abstract."""
+    text = unlist(text)
     body = _LEADING_CONTRAST.sub("", text)
     rewritten = body
     rewritten = drop_first_person(rewritten)
