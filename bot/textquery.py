@@ -45,9 +45,11 @@ _PHRASE = re.compile(r'"([^"]*)"')
 
 def all_tokens(text: str) -> list[str]:
     """Lower-cased letter/digit runs of `text` (stop words kept), each at most 48 characters."""
-    # Case-fold before splitting: folding can add combining marks ("İ" -> "i" + U+0307) that would cut
-    # a word in two, so marks left uncomposed are dropped and every token is letters and digits only.
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    # Lower-case before splitting, as both indexes do (SQLite's unicode61, PostgreSQL's parser): full
+    # case folding would turn "ß" into "ss", which neither index does. Lower-casing can add combining
+    # marks ("İ" -> "i" + U+0307) that would cut a word in two, so marks left uncomposed are dropped and
+    # every token is letters and digits only.
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).lower())
     folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Mn")
     return [match.group(0)[:MAX_TOKEN_CHARS] for match in _TOKEN.finditer(folded)]
 

@@ -39,7 +39,7 @@ KNOWN_KEYS = ("author", "month", "since", "topic")
 def _name_tokens(text: str) -> tuple[str, ...]:
     """Author-name tokens: like `tokens()` but keeping short words ("An", "Will" are names too)."""
     normalised = unicodedata.normalize("NFKC", text)
-    return tuple(m.group(0).casefold()[:MAX_TOKEN_CHARS] for m in _NAME_TOKEN.finditer(normalised))[:6]
+    return tuple(m.group(0).lower()[:MAX_TOKEN_CHARS] for m in _NAME_TOKEN.finditer(normalised))[:6]
 
 
 def topic_key(name: str) -> str:
