@@ -15,6 +15,7 @@ seconds of the importer and of its reading child (getrusage SELF / CHILDREN), pa
 the overlap (CPU / wall: 1 = no parallelism) and the peak RSS of both; then min / median per way.
 
     python bench/import_throughput.py [--papers 500000] [--repeats 3] [--processes 0,1] [--gzip]
+        [--start-method spawn]
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]   # creates and drops a database
 """
 
@@ -52,7 +53,7 @@ def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child(url: str, path: Path, processes: int) -> None:
+def child(url: str, path: Path, processes: int, start_method: str | None) -> None:
     """Import `path` into `url` twice and print the figures as JSON (runs in its own process)."""
     from sqlalchemy import func, select, text
 
@@ -64,7 +65,7 @@ def child(url: str, path: Path, processes: int) -> None:
 
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    importer = BulkImporter(lambda: UnitOfWork(factory), processes=processes)
+    importer = BulkImporter(lambda: UnitOfWork(factory), processes=processes, start_method=start_method)
     before = resource.getrusage(resource.RUSAGE_SELF)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     first = importer.run(path)
@@ -103,9 +104,9 @@ def child(url: str, path: Path, processes: int) -> None:
     )
 
 
-def run_child(url: str, path: Path, processes: int) -> dict[str, object]:
+def run_child(url: str, path: Path, processes: int, start_method: str) -> dict[str, object]:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", url, str(path), str(processes)],
+        [sys.executable, __file__, "--child", url, str(path), str(processes), start_method],
         capture_output=True,
         text=True,
         check=False,
@@ -179,10 +180,15 @@ def main() -> None:
     parser.add_argument("--gzip", action="store_true", help="write and read the snapshot gzipped")
     parser.add_argument("--pg-url", help="PostgreSQL server URL: a throwaway database is created on it")
     parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--start-method",
+        default="",
+        help="fork or spawn for the reading child (default: the importer's choice)",
+    )
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]), int(args.child[2]))
+        child(args.child[0], Path(args.child[1]), int(args.child[2]), args.child[3] or None)
         return
 
     from sqlalchemy import create_engine, text
@@ -213,7 +219,7 @@ def main() -> None:
                         migrations.upgrade(engine)
                         engine.dispose()
                         load = _load()
-                        figures = run_child(url, path, processes)
+                        figures = run_child(url, path, processes, args.start_method)
                     else:
                         assert admin is not None
                         name = f"trends_import_bench_{uuid.uuid4().hex[:8]}"
@@ -227,7 +233,7 @@ def main() -> None:
                             migrations.upgrade(engine)
                             engine.dispose()
                             load = _load()
-                            figures = run_child(url, path, processes)
+                            figures = run_child(url, path, processes, args.start_method)
                         finally:
                             with admin.connect() as conn:
                                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

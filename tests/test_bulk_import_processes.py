@@ -274,3 +274,23 @@ def test_reading_errors_of_the_child_reach_the_caller(uow: UnitOfWork, tmp_path:
     with uow:
         stored = int(uow.session.scalar(text("SELECT count(*) FROM papers")) or 0)
     assert 150 < stored < 200  # the lines read before the break are stored, batch or not
+
+
+class _BuggyFilter(ImportFilter):
+    """A filter with a bug: what an unexpected error in the reading code looks like."""
+
+    __slots__ = ()
+
+    def accepts(self, record: object) -> bool:
+        raise LookupError("a bug in the filter")
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_a_bug_in_the_reading_code_raises_the_same_error_either_way(
+    uow: UnitOfWork, tmp_path: Path, caplog: pytest.LogCaptureFixture, processes: int
+) -> None:
+    path = write_lines(tmp_path / "s.json", list(generated_snapshot(20, seed=2)))
+    with caplog.at_level(logging.ERROR, logger=BULK_LOGGER), pytest.raises(LookupError, match="a bug"):
+        _importer(uow, processes).run(path, _BuggyFilter())
+    if processes:  # the child's traceback is logged here: where the bug is
+        assert "in accepts" in caplog.text

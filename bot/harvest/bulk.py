@@ -15,6 +15,12 @@ in batches; a batch is one unit of work, so a failure leaves no half-stored batc
 it stay stored, and running the import again completes it (storing is idempotent: by base arXiv id,
 newest version wins, unchanged papers are not written).
 
+A big file is read, parsed and turned into statement rows by one child process while this process
+binds and inserts the previous batch (parsing and row building hold the GIL, so threads could not
+overlap them with storing). Batches cross a pipe one at a time, so memory stays flat; the child's log
+lines are re-logged here. The result is the same as reading in this process (`processes=0`), which
+small files do: starting a process costs more than it saves there (docs/benchmarks.md).
+
 A line that is not JSON, lacks a field, has an unreadable id or date, or names a category arXiv does not
 have is skipped: counted by reason, its line number logged (`ImportResult.skipped_lines` keeps the
 first few of each reason); so is invalid UTF-8 (a lone surrogate escape included: "not JSON"). Text
@@ -31,9 +37,11 @@ import io
 import logging
 import math
 import multiprocessing
+import pickle
 import signal
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -559,6 +567,14 @@ class _ForwardedLogs(logging.Handler):
         self.kept.append((record.name, record.levelno, message))
 
 
+@dataclass(frozen=True, slots=True)
+class _ChildFailure:
+    """The exception that ended the reading child, and its traceback unless it is a `TrendsError`."""
+
+    error: Exception
+    trace: str
+
+
 def _read_in_child(
     sending: Connection,
     receiving: Connection,
@@ -584,11 +600,16 @@ def _read_in_child(
         sending.send(None)
     except BrokenPipeError:
         return  # the parent stopped listening (it failed or was interrupted): nothing to tell
-    except Exception as exc:  # the parent raises it (or says what it was)
+    except Exception as exc:  # the parent raises it, as if it had read the file itself
+        failure = _ChildFailure(exc, "" if isinstance(exc, TrendsError) else traceback.format_exc())
         try:
-            sending.send(exc)
-        except Exception:  # not picklable
-            sending.send(ImportReaderError(f"Reading {path.name} failed: {type(exc).__name__}: {exc}"))
+            # Some exceptions pickle but cannot be rebuilt; these bytes are our own.
+            pickle.loads(pickle.dumps(failure))  # noqa: S301
+        except Exception:
+            failure = _ChildFailure(
+                ImportReaderError(f"Reading {path.name} failed: {type(exc).__name__}: {exc}"), failure.trace
+            )
+        sending.send(failure)
     finally:
         sending.close()
 
@@ -643,8 +664,10 @@ def _batches_from_child(
                 ) from None
             if message is None:
                 return
-            if isinstance(message, BaseException):
-                raise message
+            if isinstance(message, _ChildFailure):
+                if message.trace:  # a bug, not a bad file: where it happened, for the report
+                    log.error("The process reading %s failed:\n%s", path.name, message.trace)
+                raise message.error
             for name, level, text in message.log_records:
                 logging.getLogger(name).log(level, "%s", text)
             last_line = message.last_line or last_line
