@@ -418,7 +418,7 @@ def parse_pool_row(row: Mapping[str, Any]) -> tuple[PaperRecord, dict[str, float
 SignalWriter = Callable[[Session, Mapping[str, Mapping[str, float]], dt.datetime], int]
 
 # Files from this size on are read and parsed in a child process (`BulkImporter(processes=None)`).
-# Starting one costs ~10 ms (fork) to ~0.5 s (spawn, which imports the bot again); below about two
+# Starting one costs ~6 ms (fork) to ~0.35 s (spawn, which imports the bot again); below about two
 # batches there is little to overlap (docs/benchmarks.md).
 CHILD_MIN_BYTES = 16 * 1024 * 1024
 # How long a stopping reading process gets before it is killed.
