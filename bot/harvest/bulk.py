@@ -643,7 +643,10 @@ def _batches_from_child(
     sending.close()  # only the child writes: its exit must end the stream
     log.debug("%s: reading in process %d", path.name, process.pid)
 
+    finished = False
+
     def receive() -> Iterator[_Batch]:
+        nonlocal finished
         last_line = 0
         while True:
             try:
@@ -663,6 +666,7 @@ def _batches_from_child(
                     f"{last_line}; the papers before it are stored. Run the import again to complete it."
                 ) from None
             if message is None:
+                finished = True
                 return
             if isinstance(message, _ChildFailure):
                 if message.trace:  # a bug, not a bad file: where it happened, for the report
@@ -676,8 +680,10 @@ def _batches_from_child(
     try:
         yield receive()
     finally:
+        # Our end closed first: a child still sending gets a broken pipe and ends by itself. One that
+        # sent everything is left time to exit; one stopped early (a failure, Ctrl-C) is not waited for.
         receiving.close()
-        process.join(0 if process.exitcode is not None else 0.1)
+        process.join(CHILD_STOP_SECONDS if finished else 0.1)
         if process.is_alive():
             process.terminate()
             process.join(CHILD_STOP_SECONDS)
