@@ -263,8 +263,9 @@ def _failing_trigger(engine: Engine, arxiv_id: str) -> tuple[str, ...]:
     ), ("DROP TRIGGER refuse_one ON papers", "DROP FUNCTION refuse_one()")
 
 
+@pytest.mark.parametrize("processes", [0, 1], ids=["one-process", "reading-child"])
 def test_a_failing_batch_is_rolled_back_whole_and_a_rerun_completes(
-    uow: UnitOfWork, engine: Engine, tmp_path: Path
+    uow: UnitOfWork, engine: Engine, tmp_path: Path, processes: int
 ) -> None:
     rows = list(generated_snapshot(700, seed=3))
     path = write_lines(tmp_path / "s.json", rows)
@@ -275,7 +276,7 @@ def test_a_failing_batch_is_rolled_back_whole_and_a_rerun_completes(
             conn.exec_driver_sql(ddl)
     try:
         with pytest.raises(ImportBatchError, match="lines 301–600") as failure:
-            _importer(uow, batch_size=300).run(path)
+            _importer(uow, batch_size=300, processes=processes).run(path)
         assert "run the import again" in str(failure.value).lower()
         with uow:
             stored = set(uow.session.scalars(select(Paper.arxiv_id)))
@@ -286,7 +287,7 @@ def test_a_failing_batch_is_rolled_back_whole_and_a_rerun_completes(
                 conn.exec_driver_sql(ddl)
     with engine.connect() as conn:
         assert missing_sqlite_triggers(conn) == []  # the FTS trigger set aside came back
-    result = _importer(uow, batch_size=300).run(path)
+    result = _importer(uow, batch_size=300, processes=processes).run(path)
     assert result.counts == UpsertCounts(inserted=400, unchanged=300)
     assert _count(uow) == 700
     if engine.dialect.name == "sqlite":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -239,7 +239,9 @@ def _sqlite_time(moment: dt.datetime) -> str:
     return moment.isoformat(" ", "microseconds")[:26]
 
 
-def _bulk_params(record: PaperRecord, now: Any, sqlite_dialect: bool) -> tuple[Any, ...]:
+def _bulk_params(record: PaperRecord, sqlite_dialect: bool) -> tuple[Any, ...]:
+    """The statement's parameters for `record`, all but the last two (harvested_at, refreshed_at: the
+    storing transaction's own moment, appended when stored)."""
     links = extract_links(record.comment, record.abstract)
     # orjson writes non-ASCII as UTF-8 where json.dumps escapes it: the same JSON value when read.
     authors = orjson.dumps(record.authors).decode()
@@ -266,8 +268,39 @@ def _bulk_params(record: PaperRecord, now: Any, sqlite_dialect: bool) -> tuple[A
         pdf_url(record.arxiv_id),
         links.code_url,
         links.project_url,
-        now,
-        now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRows:
+    """Papers already turned into `bulk_upsert`'s statement parameters, one per base id (the newest).
+
+    Built by `bulk_rows` wherever it is cheapest (the bulk importer builds them in its reading process,
+    so the storing process only binds and inserts), stored by `bulk_upsert_rows`. Plain tuples of
+    strings, numbers and datetimes: cheap to pickle.
+    """
+
+    dialect: str
+    keys: list[tuple[str, int, dt.datetime]]  # (arxiv_id, version, updated_at) of each row
+    params: list[tuple[Any, ...]]  # `_bulk_params` of each row, in the same order
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def bulk_rows(records: Iterable[PaperRecord], dialect: str) -> BulkRows:
+    """The newest of `records` per base id as parameters for `dialect` ("sqlite" or "postgresql").
+
+    Every record must already have come out of `clean_record` (as the bulk importer's do).
+    """
+    if dialect not in ("sqlite", "postgresql"):
+        raise RuntimeError(f"bulk upsert is not supported on {dialect}")
+    is_sqlite = dialect == "sqlite"
+    unique = newest_per_paper(records)
+    return BulkRows(
+        dialect,
+        [(r.arxiv_id, r.version, r.updated_at) for r in unique],
+        [_bulk_params(r, is_sqlite) for r in unique],
     )
 
 
@@ -287,7 +320,31 @@ def bulk_upsert(session: Session, records: Iterable[PaperRecord], *, cleaned: bo
     if not unique:
         return UpsertCounts()
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
+    is_sqlite = dialect == "sqlite"
+    keys = [(r.arxiv_id, r.version, r.updated_at) for r in unique]
+    # Only the rows that can win are built: a re-import is mostly unchanged papers.
+    return _store_bulk(session, dialect, keys, lambda index: _bulk_params(unique[index], is_sqlite))
+
+
+def bulk_upsert_rows(session: Session, rows: BulkRows) -> UpsertCounts:
+    """`bulk_upsert` of rows built ahead by `bulk_rows` (for this session's database)."""
+    if not rows.keys:
+        return UpsertCounts()
+    dialect = session.get_bind().dialect.name
+    if rows.dialect != dialect:
+        raise RuntimeError(f"rows built for {rows.dialect} cannot be stored in {dialect}")
+    return _store_bulk(session, dialect, rows.keys, rows.params.__getitem__)
+
+
+def _store_bulk(
+    session: Session,
+    dialect: str,
+    keys: Sequence[tuple[str, int, dt.datetime]],
+    params_of: Callable[[int], tuple[Any, ...]],
+) -> UpsertCounts:
+    """Store the rows of `keys` (one per base id) that are newer than what is stored; see `bulk_upsert`."""
+    is_sqlite = dialect == "sqlite"
+    if is_sqlite:
         raw = session.connection().connection.driver_connection
         if raw is not None and not raw.in_transaction:
             # A bigger page cache for this connection (SQLite's default is 2 MB) saves ~20% on big
@@ -297,31 +354,32 @@ def bulk_upsert(session: Session, records: Iterable[PaperRecord], *, cleaned: bo
             # (pysqlite would begin only at the first write, after the lookups).
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     stored: dict[str, tuple[int, dt.datetime]] = {}
-    for offset in range(0, len(unique), _LOOKUP_CHUNK):
-        ids = [record.arxiv_id for record in unique[offset : offset + _LOOKUP_CHUNK]]
+    for offset in range(0, len(keys), _LOOKUP_CHUNK):
+        ids = [key[0] for key in keys[offset : offset + _LOOKUP_CHUNK]]
         for arxiv_id, version, updated_at in session.execute(
             select(Paper.arxiv_id, Paper.version, Paper.updated_at).where(Paper.arxiv_id.in_(ids))
         ):
             stored[arxiv_id] = (version, updated_at)
-    candidates = [
-        record
-        for record in unique
-        if record.arxiv_id not in stored or (record.version, record.updated_at) > stored[record.arxiv_id]
-    ]
     now_moment = dt.datetime.now(dt.UTC)
-    is_sqlite = dialect == "sqlite"
     now: Any = _sqlite_time(now_moment) if is_sqlite else now_moment
+    moments = (now, now)
+    newer: list[tuple[Any, ...]] = []
+    new: list[tuple[Any, ...]] = []
+    for index, (arxiv_id, version, updated_at) in enumerate(keys):
+        seen = stored.get(arxiv_id)
+        if seen is None:
+            new.append(params_of(index) + moments)
+        elif (version, updated_at) > seen:
+            newer.append(params_of(index) + moments)
     sql = _bulk_sql(dialect)
     connection = session.connection()
-    newer = [_bulk_params(r, now, is_sqlite) for r in candidates if r.arxiv_id in stored]
-    new = [_bulk_params(r, now, is_sqlite) for r in candidates if r.arxiv_id not in stored]
     if newer:
         connection.exec_driver_sql(sql, newer)
     if new and is_sqlite and len(new) >= SQLITE_BULK_FTS_MIN:
         _sqlite_insert_then_index(connection, sql, new)
     elif new:
         connection.exec_driver_sql(sql, new)
-    return UpsertCounts(inserted=len(new), updated=len(newer), unchanged=len(unique) - len(candidates))
+    return UpsertCounts(inserted=len(new), updated=len(newer), unchanged=len(keys) - len(new) - len(newer))
 
 
 def _sqlite_insert_then_index(connection: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:

@@ -15,6 +15,12 @@ in batches; a batch is one unit of work, so a failure leaves no half-stored batc
 it stay stored, and running the import again completes it (storing is idempotent: by base arXiv id,
 newest version wins, unchanged papers are not written).
 
+A big file is read, parsed and turned into statement rows by one child process while this process
+binds and inserts the previous batch (parsing and row building hold the GIL, so threads could not
+overlap them with storing). Batches cross a pipe one at a time, so memory stays flat; the child's log
+lines are re-logged here. The result is the same as reading in this process (`processes=0`), which
+small files do: starting a process costs more than it saves there (docs/benchmarks.md).
+
 A line that is not JSON, lacks a field, has an unreadable id or date, or names a category arXiv does not
 have is skipped: counted by reason, its line number logged (`ImportResult.skipped_lines` keeps the
 first few of each reason); so is invalid UTF-8 (a lone surrogate escape included: "not JSON"). Text
@@ -30,12 +36,20 @@ import gzip
 import io
 import logging
 import math
+import multiprocessing
+import pickle
+import signal
+import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -44,7 +58,7 @@ from sqlalchemy.orm import Session
 
 from bot.arxiv_categories import is_known_category
 from bot.arxiv_ids import parse_arxiv_id
-from bot.db.papers import UpsertCounts, bulk_upsert
+from bot.db.papers import BulkRows, UpsertCounts, bulk_rows, bulk_upsert, bulk_upsert_rows
 from bot.db.uow import UnitOfWork
 from bot.errors import NotFoundError, SourceError, TrendsError, ValidationError
 from bot.months import Month
@@ -403,9 +417,297 @@ def parse_pool_row(row: Mapping[str, Any]) -> tuple[PaperRecord, dict[str, float
 # (session, {arxiv id: {"huggingface.upvotes": n}}, observed at) -> readings stored.
 SignalWriter = Callable[[Session, Mapping[str, Mapping[str, float]], dt.datetime], int]
 
+# Files from this size on are read and parsed in a child process (`BulkImporter(processes=None)`).
+# Starting one costs ~6 ms (fork) to ~0.35 s (spawn, which imports the bot again); below about two
+# batches there is little to overlap (docs/benchmarks.md).
+CHILD_MIN_BYTES = 16 * 1024 * 1024
+# How long a stopping reading process gets before it is killed.
+CHILD_STOP_SECONDS = 5.0
+
+
+class ImportReaderError(TrendsError):
+    """The process reading the file stopped unexpectedly; the batches stored before stay stored."""
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One unit of work for the storing side, and the reader's tallies of every line read so far.
+
+    `records` when read in this process; `rows` (statement parameters built by `bulk_rows`) when read
+    in a child process, so the parent only binds and inserts. `full` is False for the last batch.
+    """
+
+    records: list[PaperRecord] | None
+    rows: BulkRows | None
+    papers: int
+    first_line: int
+    last_line: int
+    signals: dict[str, Mapping[str, float]]
+    tally: ImportResult
+    bytes_read: int
+    full: bool
+    log_records: list[tuple[str, int, str]] = field(default_factory=list)  # forwarded by a child
+
+
+def _tally_snapshot(tally: ImportResult) -> ImportResult:
+    """The reader's counts so far, copied (the reader keeps counting while the batch is stored)."""
+    return ImportResult(
+        path=tally.path,
+        format=tally.format,
+        lines=tally.lines,
+        filtered=tally.filtered,
+        skipped=Counter(tally.skipped),
+        skipped_lines={reason: list(lines) for reason, lines in tally.skipped_lines.items()},
+        months=Counter(tally.months),
+    )
+
+
+def _read_batches(
+    path: Path, filters: ImportFilter, batch_size: int, dialect: str | None
+) -> Iterator[_Batch]:
+    """The batches of `path`: parsed, filtered, counted; as statement rows for `dialect` if given.
+
+    The last batch (`full=False`, perhaps without papers) carries the final tallies. A file cut short
+    yields what was read before the break, then raises `SourceError`.
+    """
+    tally = ImportResult(path=path)
+    items: list[_Item] = []
+
+    def batch(bytes_read: int, full: bool) -> _Batch:
+        records = [item.record for item in items]
+        first, last = (items[0].line, items[-1].line) if items else (0, 0)
+        return _Batch(
+            records=None if dialect else records,
+            rows=bulk_rows(records, dialect) if dialect else None,
+            papers=len(items),
+            first_line=first,
+            last_line=last,
+            signals={item.record.arxiv_id: item.signals for item in items if item.signals},
+            tally=_tally_snapshot(tally),
+            bytes_read=bytes_read,
+            full=full,
+        )
+
+    with _open_lines(path) as (lines, counter, size):
+        try:
+            for number, line in enumerate(lines, start=1):
+                item = _parse(line, number, tally)
+                if item is None:
+                    continue
+                if not filters.accepts(item.record):
+                    tally.filtered += 1
+                    continue
+                tally.months[f"{item.record.submitted_at:%Y-%m}"] += 1
+                items.append(item)
+                if len(items) >= batch_size:
+                    yield batch(counter.position, True)
+                    items = []
+        except (gzip.BadGzipFile, EOFError, OSError) as exc:
+            # A file cut short (an interrupted download): keep everything read before the break.
+            yield batch(counter.position, False)
+            raise SourceError(
+                f"{path} could not be read past line {tally.lines}: {exc}. The papers before "
+                "are stored; fix or download the file again and import it again to complete."
+            ) from None
+        yield batch(size, False)
+
+
+def _parse(line: bytes, number: int, result: ImportResult) -> _Item | None:
+    if not line.strip():
+        return None
+    result.lines += 1
+    try:
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:  # also invalid UTF-8
+            raise _Skip(NOT_JSON, str(exc)[:80]) from None
+        if not isinstance(row, dict):
+            raise _Skip(NOT_OBJECT, f"a JSON {type(row).__name__}")
+        if result.format is None:
+            detected = _detect(row)
+            if detected is None:
+                raise ValidationError(
+                    f"{result.path}: line {number} is neither an arXiv metadata snapshot record "
+                    "(id, title, abstract, categories, versions) nor a pool line (id, title, "
+                    "abstract, authors, categories, date)."
+                )
+            result.format = detected
+            log.info("%s: reading it as %s", result.path, FORMAT_NAMES[detected])
+        if result.format == SNAPSHOT:
+            return _Item(parse_snapshot_row(row), number, None)
+        record, signals = parse_pool_row(row)
+        return _Item(record, number, signals)
+    except _Skip as skip:
+        result.skipped[skip.reason] += 1
+        kept = result.skipped_lines.setdefault(skip.reason, [])
+        if len(kept) < KEPT_LINE_NUMBERS:
+            kept.append(number)
+        total = sum(result.skipped.values())
+        if total <= LOGGED_SKIPS:
+            log.warning("%s: skipping line %d (%s: %s)", result.path.name, number, skip.reason, skip)
+            if total == LOGGED_SKIPS:
+                log.warning("%s: further skipped lines are counted but not logged", result.path.name)
+        return None
+
+
+# -- the reading process ----------------------------------------------------------------------------
+
+
+class _ForwardedLogs(logging.Handler):
+    """Keeps a child's log records (the skipped lines, cleaned papers) to send with the next batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.kept.append((record.name, record.levelno, message))
+
+
+@dataclass(frozen=True, slots=True)
+class _ChildFailure:
+    """The exception that ended the reading child, and its traceback unless it is a `TrendsError`."""
+
+    error: Exception
+    trace: str
+
+
+def _read_in_child(
+    sending: Connection,
+    receiving: Connection,
+    path: Path,
+    filters: ImportFilter,
+    batch_size: int,
+    dialect: str,
+    log_level: int,
+) -> None:
+    """The child's work: read `path`, send each batch to the parent, then None (or the exception)."""
+    # Ctrl-C reaches the whole process group: the parent decides, and stops this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent's reading end, inherited by a fork: closed, so a vanished parent means a broken pipe.
+    receiving.close()
+    forwarded = _ForwardedLogs()
+    root = logging.getLogger()
+    root.handlers = [forwarded]
+    root.setLevel(log_level)
+    try:
+        for batch in _read_batches(path, filters, batch_size, dialect):
+            batch.log_records, forwarded.kept = forwarded.kept, []
+            sending.send(batch)
+        sending.send(None)
+    except BrokenPipeError:
+        return  # the parent stopped listening (it failed or was interrupted): nothing to tell
+    except Exception as exc:  # the parent raises it, as if it had read the file itself
+        failure = _ChildFailure(exc, "" if isinstance(exc, TrendsError) else traceback.format_exc())
+        try:
+            # Some exceptions pickle but cannot be rebuilt; these bytes are our own.
+            pickle.loads(pickle.dumps(failure))  # noqa: S301
+        except Exception:
+            failure = _ChildFailure(
+                ImportReaderError(f"Reading {path.name} failed: {type(exc).__name__}: {exc}"), failure.trace
+            )
+        sending.send(failure)
+    finally:
+        sending.close()
+
+
+@contextmanager
+def _batches_from_child(
+    context: BaseContext, path: Path, filters: ImportFilter, batch_size: int, dialect: str
+) -> Iterator[Iterator[_Batch]]:
+    """The batches of `path`, read, parsed and built into rows by a child process.
+
+    The pipe holds at most the batch being sent: the child waits while the parent stores, so memory
+    stays flat. Leaving the block (done, failed or interrupted) stops and reaps the child.
+    """
+    receiving, sending = context.Pipe(duplex=False)
+    # typeshed's BaseContext lacks Process; every concrete context (fork, spawn, forkserver) has it.
+    process: BaseProcess = context.Process(  # type: ignore[attr-defined]
+        target=_read_in_child,
+        args=(
+            sending,
+            receiving,
+            path,
+            filters,
+            batch_size,
+            dialect,
+            logging.getLogger().getEffectiveLevel(),
+        ),
+        name="trends-import-reader",
+        daemon=True,
+    )
+    process.start()
+    sending.close()  # only the child writes: its exit must end the stream
+    log.debug("%s: reading in process %d", path.name, process.pid)
+
+    finished = False
+
+    def receive() -> Iterator[_Batch]:
+        nonlocal finished
+        last_line = 0
+        while True:
+            try:
+                message = receiving.recv()
+            except (EOFError, OSError):
+                process.join(CHILD_STOP_SECONDS)
+                code = process.exitcode
+                how = (
+                    f"killed by signal {-code}"
+                    if code is not None and code < 0
+                    else f"exit code {code}"
+                    if code is not None
+                    else "no longer answering"
+                )
+                raise ImportReaderError(
+                    f"The process reading {path.name} stopped unexpectedly ({how}) after line "
+                    f"{last_line}; the papers before it are stored. Run the import again to complete it."
+                ) from None
+            if message is None:
+                finished = True
+                return
+            if isinstance(message, _ChildFailure):
+                if message.trace:  # a bug, not a bad file: where it happened, for the report
+                    log.error("The process reading %s failed:\n%s", path.name, message.trace)
+                raise message.error
+            for name, level, text in message.log_records:
+                logging.getLogger(name).log(level, "%s", text)
+            last_line = message.last_line or last_line
+            yield message
+
+    try:
+        yield receive()
+    finally:
+        # Our end closed first: a child still sending gets a broken pipe and ends by itself. One that
+        # sent everything is left time to exit; one stopped early (a failure, Ctrl-C) is not waited for.
+        receiving.close()
+        process.join(CHILD_STOP_SECONDS if finished else 0.1)
+        if process.is_alive():
+            process.terminate()
+            process.join(CHILD_STOP_SECONDS)
+        if process.is_alive():  # pragma: no cover - a child that ignores SIGTERM
+            process.kill()
+            process.join()
+        process.close()
+
+
+def _start_method() -> str:
+    """fork where it is safe (Linux, no other thread that could hold a lock), spawn otherwise."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
 
 class BulkImporter:
-    """Reads a file line by line and stores its papers a batch (one unit of work) at a time."""
+    """Reads a file line by line and stores its papers a batch (one unit of work) at a time.
+
+    `processes`: 1 reads and parses the file in a child process (while this one stores), 0 in this
+    process (a reader and one writer thread), None (the default) picks 1 for files of
+    `CHILD_MIN_BYTES` or more. Both give the same stored rows and result. `start_method` ("fork",
+    "spawn", …) for the child; by default fork when this process has a single thread, else spawn.
+    """
 
     def __init__(
         self,
@@ -413,12 +715,18 @@ class BulkImporter:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         signal_writer: SignalWriter = record_imported_signals,
+        processes: int | None = None,
+        start_method: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be positive")
+        if processes not in (None, 0, 1):
+            raise ValueError("processes must be 0, 1 or None (one reading process at most: order matters)")
         self._uow = uow_factory
         self.batch_size = batch_size
         self._signal_writer = signal_writer
+        self.processes = processes
+        self.start_method = start_method
 
     def run(
         self,
@@ -430,43 +738,64 @@ class BulkImporter:
         filters = filters or ImportFilter()
         result = ImportResult(path=path)
         started = time.monotonic()
-        batch: list[_Item] = []
-        # One writer thread stores a batch while the next one is parsed: the database driver releases
-        # the GIL while it works. One batch in flight at most keeps memory flat.
-        with _open_lines(path) as (lines, counter, size), ThreadPoolExecutor(1, "trends-import") as writer:
-            in_flight: Future[tuple[UpsertCounts, int]] | None = None
-            try:
-                for number, line in enumerate(lines, start=1):
-                    item = self._parse(line, number, result)
-                    if item is None:
-                        continue
-                    if not filters.accepts(item.record):
-                        result.filtered += 1
-                        continue
-                    result.months[f"{item.record.submitted_at:%Y-%m}"] += 1
-                    batch.append(item)
-                    if len(batch) >= self.batch_size:
-                        if in_flight is not None:
-                            self._collect(in_flight, result)
-                            self._report(progress, result, started, counter.position, size)
-                        in_flight = writer.submit(self._store, batch, result.path.name)
-                        batch = []
-            except (gzip.BadGzipFile, EOFError, OSError) as exc:
-                # A file cut short (an interrupted download): keep everything read before the break.
-                if in_flight is not None:
-                    self._collect(in_flight, result)
-                if batch:
-                    self._collect(writer.submit(self._store, batch, result.path.name), result)
-                raise SourceError(
-                    f"{path} could not be read past line {result.lines}: {exc}. The papers before "
-                    "are stored; fix or download the file again and import it again to complete."
-                ) from None
-            if in_flight is not None:
-                self._collect(in_flight, result)
-            if batch:
-                self._collect(writer.submit(self._store, batch, result.path.name), result)
+        if not path.is_file():
+            raise NotFoundError(f"{path} does not exist (give the path of a JSON-lines file).")
+        size = path.stat().st_size
+        in_child = self.processes == 1 or (self.processes is None and size >= CHILD_MIN_BYTES)
+        if in_child:
+            context = multiprocessing.get_context(self.start_method or _start_method())
+            with _batches_from_child(context, path, filters, self.batch_size, self._dialect()) as batches:
+                self._store_all(batches, result, progress, started, size)
+        else:
+            self._store_all(
+                _read_batches(path, filters, self.batch_size, None), result, progress, started, size
+            )
         self._report(progress, result, started, size, size)
         return result
+
+    def _dialect(self) -> str:
+        with self._uow() as uow:
+            return uow.session.get_bind().dialect.name
+
+    def _store_all(
+        self,
+        batches: Iterator[_Batch],
+        result: ImportResult,
+        progress: ImportProgress | None,
+        started: float,
+        size: int,
+    ) -> None:
+        # One writer thread stores a batch while the next one is read: the database driver releases
+        # the GIL while it works. One batch in flight at most keeps memory flat.
+        with ThreadPoolExecutor(1, "trends-import") as writer:
+            in_flight: Future[tuple[UpsertCounts, int]] | None = None
+            try:
+                for batch in batches:
+                    self._absorb(batch.tally, result)
+                    if in_flight is not None:
+                        done, in_flight = in_flight, None
+                        self._collect(done, result)
+                        if batch.full:
+                            self._report(progress, result, started, batch.bytes_read, size)
+                    if batch.papers:
+                        in_flight = writer.submit(self._store, batch, result.path.name)
+            except TrendsError:
+                # The reading failed (a file cut short, a reading process that died): what it read
+                # before is stored, as the message says.
+                if in_flight is not None:
+                    self._collect(in_flight, result)
+                raise
+            if in_flight is not None:
+                self._collect(in_flight, result)
+
+    @staticmethod
+    def _absorb(tally: ImportResult, result: ImportResult) -> None:
+        result.format = tally.format
+        result.lines = tally.lines
+        result.filtered = tally.filtered
+        result.skipped = tally.skipped
+        result.skipped_lines = tally.skipped_lines
+        result.months = tally.months
 
     @staticmethod
     def _report(
@@ -483,62 +812,26 @@ class BulkImporter:
         result.signals += signals
         result.batches += 1
 
-    def _parse(self, line: bytes, number: int, result: ImportResult) -> _Item | None:
-        if not line.strip():
-            return None
-        result.lines += 1
-        try:
-            try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:  # also invalid UTF-8
-                raise _Skip(NOT_JSON, str(exc)[:80]) from None
-            if not isinstance(row, dict):
-                raise _Skip(NOT_OBJECT, f"a JSON {type(row).__name__}")
-            if result.format is None:
-                detected = _detect(row)
-                if detected is None:
-                    raise ValidationError(
-                        f"{result.path}: line {number} is neither an arXiv metadata snapshot record "
-                        "(id, title, abstract, categories, versions) nor a pool line (id, title, "
-                        "abstract, authors, categories, date)."
-                    )
-                result.format = detected
-                log.info("%s: reading it as %s", result.path, FORMAT_NAMES[detected])
-            if result.format == SNAPSHOT:
-                return _Item(parse_snapshot_row(row), number, None)
-            record, signals = parse_pool_row(row)
-            return _Item(record, number, signals)
-        except _Skip as skip:
-            result.skipped[skip.reason] += 1
-            kept = result.skipped_lines.setdefault(skip.reason, [])
-            if len(kept) < KEPT_LINE_NUMBERS:
-                kept.append(number)
-            total = sum(result.skipped.values())
-            if total <= LOGGED_SKIPS:
-                log.warning("%s: skipping line %d (%s: %s)", result.path.name, number, skip.reason, skip)
-                if total == LOGGED_SKIPS:
-                    log.warning("%s: further skipped lines are counted but not logged", result.path.name)
-            return None
-
-    def _store(self, batch: list[_Item], file_name: str) -> tuple[UpsertCounts, int]:
+    def _store(self, batch: _Batch, file_name: str) -> tuple[UpsertCounts, int]:
         """One unit of work: the batch's papers (and their signals), all or nothing."""
-        first, last = batch[0].line, batch[-1].line
         try:
             with self._uow() as uow:
-                # Every record came out of clean_record as it was parsed.
-                counts = bulk_upsert(uow.session, [item.record for item in batch], cleaned=True)
+                if batch.rows is not None:
+                    counts = bulk_upsert_rows(uow.session, batch.rows)
+                else:
+                    # Every record came out of clean_record as it was parsed.
+                    counts = bulk_upsert(uow.session, batch.records or [], cleaned=True)
                 stored_signals = 0
-                signals = {item.record.arxiv_id: item.signals for item in batch if item.signals}
-                if signals:
-                    stored_signals = self._signal_writer(uow.session, signals, dt.datetime.now(dt.UTC))
+                if batch.signals:
+                    stored_signals = self._signal_writer(uow.session, batch.signals, dt.datetime.now(dt.UTC))
                 uow.commit()
         except TrendsError:
             raise
         except Exception as exc:
-            log.exception("Import batch of lines %d–%d failed", first, last)
+            log.exception("Import batch of lines %d–%d failed", batch.first_line, batch.last_line)
             raise ImportBatchError(
-                f"Storing lines {first}–{last} of {file_name} failed ({type(exc).__name__}: "
-                f"{str(exc)[:200]}); that batch was rolled back and the batches before it stay stored. "
-                "Run the import again to complete it."
+                f"Storing lines {batch.first_line}–{batch.last_line} of {file_name} failed "
+                f"({type(exc).__name__}: {str(exc)[:200]}); that batch was rolled back and the batches "
+                "before it stay stored. Run the import again to complete it."
             ) from exc
         return counts, stored_signals
