@@ -4,7 +4,8 @@
         [--no-lomo] [--no-ablation] [--no-peer]
 
 Months are found by glob (`labels-M.json` with `pool-M.jsonl.gz`; one without its pool is skipped
-with a reason) and sorted oldest first. Each month's features are computed once and kept in memory.
+with a reason) and sorted oldest first; the reserved months (2021-07, 2021-08, 2025-06, all of 2022)
+are never read. Each month's features are computed once and kept in memory.
 
 - Rolling-origin: for the 4th labelled month on, the model is fitted (`bot.ranking.learn.fit_model`,
   the same function `bench/rank_fit.py` ships) on the months before it only, and the month is ranked

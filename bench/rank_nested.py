@@ -1,29 +1,32 @@
 """How much did choosing the hyper-parameters on the rolling-origin results flatter them? Nested selection.
 
     python bench/rank_nested.py [--data ../shared/data/bench] [--write docs/ranking.md]
-        [--c 0.01 0.02 0.05 0.2] [--word-scale 0.5 1 2] [--inner 3] [--min-inner 2] [--no-peer]
+        [--c 0.01 0.02 0.05 0.2] [--word-scale 0.5 1 2] [--abstract-scale 1] [--inner 3]
+        [--min-inner 2] [--no-peer]
 
-`bench/rank_eval.py` fits the model with the shipped C and title-word scale (`learn.MODEL_C`,
-`learn.WORD_SCALE`), which were picked by looking at its own rolling-origin medians. Here, for every
-outer test month t (the 4th labelled month on, as there), the pair is chosen using ONLY months
-before t:
+`bench/rank_eval.py` fits the model with the shipped C, title-word and abstract-word scales
+(`learn.MODEL_C`, `WORD_SCALE`, `ABSTRACT_SCALE`), which were picked by looking at its own
+rolling-origin medians. Here the setting (C, title-word scale, abstract-word scale; the abstract
+scale stays at the shipped 1 unless `--abstract-scale 0 0.5 1` searches it too; the grid must hold
+the shipped setting) is chosen, for every outer test month t (the 4th labelled month on, as there),
+using ONLY months before t:
 
 - inner rolling-origin: the last `--inner` months before t that have at least three earlier months
-  to learn from are each ranked by a model fitted on the months before *them*, for every pair of the
-  grid; the pair with the highest mean recall@50 over them wins (scored directly, without the
-  digest's diversity step, as the ablation is; ties go to the pair nearest the shipped one). With
-  fewer than `--min-inner` such months, t gets the shipped pair and is marked "default".
-- the chosen pair is then fitted on all months before t and t is ranked by `rank_month`, exactly as
-  rank_eval's headline rows are, next to the same fit with the shipped pair ("fixed").
+  to learn from are each ranked by a model fitted on the months before *them*, for every setting
+  of the grid; the one with the highest mean recall@50 over them wins (scored directly, without
+  the digest's diversity step, as the ablation is; ties go to the setting nearest the shipped one).
+  With fewer than `--min-inner` such months, t gets the shipped setting and is marked "default".
+- the chosen setting is then fitted on all months before t and t is ranked by `rank_month`, exactly
+  as rank_eval's headline rows are, next to the same fit with the shipped setting ("fixed").
 
-An inner month's score under a pair depends only on the months before it, so each (month, pair) is
-fitted once and reused by every later t; nothing from t or after it enters t's choice. The same rule
-applied to all labelled months (validated on the last `--inner`) says what nested selection would
-ship. Reports per month the chosen pair, recall@50 with its 90% interval and the ratio to the best
-simple baseline, both arms' summary figures side by side, and a paired bootstrap over the outer
-months (2,000 rounds, seeded) of the difference in median ratio and in mean recall@50.
-Deterministic: the fits are lbfgs on fixed data and every bootstrap is seeded. Reserved months are
-skipped by `rank_eval.load_months`.
+An inner month's score under a setting depends only on the months before it, so each (month,
+setting) is fitted once and reused by every later t; nothing from t or after it enters t's choice.
+The same rule applied to all labelled months (validated on the last `--inner`) says what nested
+selection would ship. Reports per month the chosen setting, recall@50 with its 90% interval and the
+ratio to the best simple baseline, both arms' summary figures side by side, and a paired bootstrap
+over the outer months (2,000 rounds, seeded) of the difference in median ratio and in mean
+recall@50. Deterministic: the fits are lbfgs on fixed data and every bootstrap is seeded. Reserved
+months are skipped by `rank_eval.load_months`. Prints progress with the elapsed time.
 
 With --write, replaces the text between `<!-- nested:start -->` and `<!-- nested:end -->`.
 """
@@ -55,19 +58,23 @@ from bench.rank_eval import (
     peer_row,
     ranker_row,
 )
-from bot.ranking.learn import MODEL_C, WORD_SCALE
+from bot.ranking.learn import ABSTRACT_SCALE, MODEL_C, WORD_SCALE
 
 START, END = "<!-- nested:start -->", "<!-- nested:end -->"
 PAIRED_ROUNDS = 2_000
 PAIRED_SEED = 20_251_207
 
-Pair = tuple[float, float]  # (C, title-word scale)
-SHIPPED: Pair = (MODEL_C, WORD_SCALE)
+Setting = tuple[float, float, float]  # (C, title-word scale, abstract-word scale)
+SHIPPED: Setting = (MODEL_C, WORD_SCALE, ABSTRACT_SCALE)
 
 
-def distance_to_shipped(pair: Pair) -> float:
-    """How far `pair` is from the shipped one on a log scale (the tie-break: stay near what ships)."""
-    return abs(math.log(pair[0] / SHIPPED[0])) + abs(math.log(pair[1] / SHIPPED[1]))
+def distance_to_shipped(setting: Setting) -> float:
+    """How far `setting` is from the shipped one on a log scale (the tie-break: stay near what ships)."""
+    return (
+        abs(math.log(setting[0] / SHIPPED[0]))
+        + abs(math.log(setting[1] / SHIPPED[1]))
+        + abs(setting[2] - SHIPPED[2])
+    )
 
 
 def inner_months(outer: int, inner: int) -> list[int]:
@@ -77,14 +84,14 @@ def inner_months(outer: int, inner: int) -> list[int]:
 
 
 def choose(
-    candidates: Sequence[int], grid: Sequence[Pair], inner_recall: dict[tuple[int, Pair], float]
-) -> tuple[Pair, float]:
-    """The pair with the best mean inner recall@50 over `candidates` (ties to the shipped pair's
+    candidates: Sequence[int], grid: Sequence[Setting], inner_recall: dict[tuple[int, Setting], float]
+) -> tuple[Setting, float]:
+    """The setting with the best mean inner recall@50 over `candidates` (ties to the shipped setting's
     neighbourhood), and that mean."""
 
-    def key(pair: Pair) -> tuple[float, float]:
-        mean = float(np.mean([inner_recall[(j, pair)] for j in candidates]))
-        return (-round(mean, 9), distance_to_shipped(pair))
+    def key(setting: Setting) -> tuple[float, float]:
+        mean = float(np.mean([inner_recall[(j, setting)] for j in candidates]))
+        return (-round(mean, 9), distance_to_shipped(setting))
 
     best = min(grid, key=key)
     return best, -key(best)[0]
@@ -109,8 +116,9 @@ def paired_median_difference(
     return float(stat(a) - stat(b)), float(low), float(high)
 
 
-def pair_text(pair: Pair) -> str:
-    return f"C {pair[0]:g}, words ×{pair[1]:g}"
+def setting_text(setting: Setting) -> str:
+    abstract = "" if setting[2] == SHIPPED[2] else f", abstract words ×{setting[2]:g}"
+    return f"C {setting[0]:g}, words ×{setting[1]:g}{abstract}"
 
 
 def main() -> None:
@@ -119,15 +127,16 @@ def main() -> None:
     parser.add_argument("--write", type=Path)
     parser.add_argument("--c", type=float, nargs="+", default=[0.01, 0.02, 0.05, 0.2])
     parser.add_argument("--word-scale", type=float, nargs="+", default=[0.5, 1.0, 2.0])
+    parser.add_argument("--abstract-scale", type=float, nargs="+", default=[ABSTRACT_SCALE])
     parser.add_argument("--inner", type=int, default=3, help="validation months before each test month")
-    parser.add_argument("--min-inner", type=int, default=2, help="fewer: the shipped pair, marked")
+    parser.add_argument("--min-inner", type=int, default=2, help="fewer: the shipped setting, marked")
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     if not args.data.is_dir():
         raise SystemExit(f"skipped: {args.data} is not there (the labelled months live beside the repo)")
-    grid: list[Pair] = [(c, w) for c in args.c for w in args.word_scale]
+    grid: list[Setting] = [(c, w, a) for c in args.c for w in args.word_scale for a in args.abstract_scale]
     if SHIPPED not in grid:
-        raise SystemExit(f"the grid must include the shipped pair {SHIPPED}")
+        raise SystemExit(f"the grid must include the shipped setting {SHIPPED}")
     began = time.perf_counter()
 
     def elapsed() -> str:
@@ -135,34 +144,38 @@ def main() -> None:
 
     months, vocabulary, peer = load_months(args.data, with_peer=not args.no_peer)
     n = len(months)
-    print(f"{elapsed()} {n} months loaded; grid of {len(grid)} pairs: {', '.join(map(pair_text, grid))}")
+    print(
+        f"{elapsed()} {n} months loaded; grid of {len(grid)} settings: {', '.join(map(setting_text, grid))}"
+    )
 
-    # Inner scores: month j ranked by the model fitted on months[:j], for every pair (fitted once).
-    inner_recall: dict[tuple[int, Pair], float] = {}
+    # Inner scores: month j ranked by the model fitted on months[:j], for every setting (fitted once).
+    inner_recall: dict[tuple[int, Setting], float] = {}
     for j in range(FIRST_TESTED, n):
-        for pair in grid:
-            model = fit(months[:j], vocabulary, c=pair[0], word_scale=pair[1])
+        for setting in grid:
+            model = fit(
+                months[:j], vocabulary, c=setting[0], word_scale=setting[1], abstract_scale=setting[2]
+            )
             order = fast_order(months[j], model, vocabulary)
-            inner_recall[(j, pair)] = measure(months[j], "inner", order).recall[50].value
+            inner_recall[(j, setting)] = measure(months[j], "inner", order).recall[50].value
         best = max(grid, key=lambda p: inner_recall[(j, p)])
         print(
             f"{elapsed()} inner {months[j].label}: shipped {inner_recall[(j, SHIPPED)]:.3f}, "
-            f"best {inner_recall[(j, best)]:.3f} ({pair_text(best)})"
+            f"best {inner_recall[(j, best)]:.3f} ({setting_text(best)})"
         )
 
-    # Outer months: the chosen pair and the shipped pair, each fitted on all months before t.
+    # Outer months: the chosen setting and the shipped setting, each fitted on all months before t.
     fixed_results: dict[str, dict[str, Row]] = {}
     nested_results: dict[str, dict[str, Row]] = {}
-    chosen: dict[str, tuple[Pair, str]] = {}
+    chosen: dict[str, tuple[Setting, str]] = {}
     for i in range(FIRST_TESTED, n):
         month, train = months[i], months[:i]
         candidates = inner_months(i, args.inner)
         if len(candidates) < args.min_inner:
-            pair, how = SHIPPED, f"default ({len(candidates)} inner month{'s' * (len(candidates) != 1)})"
+            setting, how = SHIPPED, f"default ({len(candidates)} inner month{'s' * (len(candidates) != 1)})"
         else:
-            pair, score = choose(candidates, grid, inner_recall)
+            setting, score = choose(candidates, grid, inner_recall)
             how = f"inner {months[candidates[0]].label}…{months[candidates[-1]].label}: {score:.3f}"
-        chosen[month.label] = (pair, how)
+        chosen[month.label] = (setting, how)
         common: dict[str, Row] = {
             name: measure(month, name, order) for name, order in month.baselines.items()
         }
@@ -171,22 +184,24 @@ def main() -> None:
             common["peer (tf-idf + SVM)"] = peer_row(months, train, month, peer)
         fixed_model = fit(train, vocabulary)
         fixed_results[month.label] = {**common, "model": ranker_row(month, fixed_model, "fixed")}
-        if pair == SHIPPED:
+        if setting == SHIPPED:
             nested_row = fixed_results[month.label]["model"]
         else:
-            nested_model = fit(train, vocabulary, c=pair[0], word_scale=pair[1])
+            nested_model = fit(
+                train, vocabulary, c=setting[0], word_scale=setting[1], abstract_scale=setting[2]
+            )
             nested_row = ranker_row(month, nested_model, "nested")
         nested_results[month.label] = {**common, "model": nested_row}
         print(
-            f"{elapsed()} outer {month.label}: {pair_text(pair)} ({how}); recall@50 nested "
+            f"{elapsed()} outer {month.label}: {setting_text(setting)} ({how}); recall@50 nested "
             f"{nested_row.recall[50]} vs fixed {fixed_results[month.label]['model'].recall[50]}"
         )
 
     # What nested selection would ship: the same rule on every labelled month.
     final_candidates = inner_months(n, args.inner)
-    final_pair, final_score = choose(final_candidates, grid, inner_recall)
+    final_setting, final_score = choose(final_candidates, grid, inner_recall)
     shipped_score = float(np.mean([inner_recall[(j, SHIPPED)] for j in final_candidates]))
-    print(f"{elapsed()} final choice on all {n} months: {pair_text(final_pair)}")
+    print(f"{elapsed()} final choice on all {n} months: {setting_text(final_setting)}")
 
     tested = months[FIRST_TESTED:]
     lines = per_month_table(tested, fixed_results, nested_results, chosen)
@@ -194,7 +209,7 @@ def main() -> None:
     nested_summary = goal_table(nested_results, tested)[1]
     lines += [
         "",
-        f"- **fixed** (shipped {pair_text(SHIPPED)}): " + "; ".join(fixed_summary) + ".",
+        f"- **fixed** (shipped {setting_text(SHIPPED)}): " + "; ".join(fixed_summary) + ".",
         "- **nested**: " + "; ".join(nested_summary) + ".",
     ]
     fixed_ratios = [
@@ -211,19 +226,23 @@ def main() -> None:
     mean_diff = paired_median_difference(nested_recall, fixed_recall, use_median=False)
     up = sum(a > b + 1e-9 for a, b in zip(nested_recall, fixed_recall, strict=True))
     down = sum(a < b - 1e-9 for a, b in zip(nested_recall, fixed_recall, strict=True))
-    same_pair = sum(chosen[m.label][0] == SHIPPED for m in tested)
+    selected = [m for m in tested if not chosen[m.label][1].startswith("default")]
+    same_setting = sum(chosen[m.label][0] == SHIPPED for m in selected)
     lines += [
         f"- **nested − fixed** (paired bootstrap over the {len(tested)} months, {PAIRED_ROUNDS:,} "
         f"rounds, 90%): median ratio {median_diff[0]:+.2f}× [{median_diff[1]:+.2f} to "
         f"{median_diff[2]:+.2f}]; mean recall@50 {mean_diff[0]:+.3f} [{mean_diff[1]:+.3f} to "
         f"{mean_diff[2]:+.3f}]; recall@50 higher on {up} months, lower on {down}, equal on "
-        f"{len(tested) - up - down}; the shipped pair was chosen on {same_pair}/{len(tested)} months.",
+        f"{len(tested) - up - down}; the shipped setting was chosen on {same_setting} of the {len(selected)} "
+        f"months with enough history ({len(tested) - len(selected)} took it by default).",
         f"- **Chosen on all {n} months** (validated on "
-        f"{', '.join(months[j].label for j in final_candidates)}): {pair_text(final_pair)}, inner mean "
-        f"recall@50 {final_score:.3f} (shipped pair {shipped_score:.3f}).",
+        f"{', '.join(months[j].label for j in final_candidates)}): {setting_text(final_setting)}, inner mean "
+        f"recall@50 {final_score:.3f} (shipped setting {shipped_score:.3f}).",
         "",
         f"*Grid: C ∈ {{{', '.join(f'{c:g}' for c in args.c)}}} × title-word scale ∈ "
-        f"{{{', '.join(f'{w:g}' for w in args.word_scale)}}}; inner: the last {args.inner} months "
+        f"{{{', '.join(f'{w:g}' for w in args.word_scale)}}} × abstract-word scale ∈ "
+        f"{{{', '.join(f'{a:g}' for a in args.abstract_scale)}}} ({len(grid)} settings); "
+        f"inner: the last {args.inner} months "
         f"with ≥ {FIRST_TESTED} earlier ones, at least {args.min_inner}; "
         f"{time.perf_counter() - began:.0f} s on this machine.*",
     ]
@@ -242,7 +261,7 @@ def per_month_table(
     tested: Sequence[Month],
     fixed: dict[str, dict[str, Row]],
     nested: dict[str, dict[str, Row]],
-    chosen: dict[str, tuple[Pair, str]],
+    chosen: dict[str, tuple[Setting, str]],
 ) -> list[str]:
     out = [
         "| month | pool | chosen (inner mean recall@50) | nested recall@50 [90% CI] | × | "
@@ -250,12 +269,13 @@ def per_month_table(
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for month in tested:
-        pair, how = chosen[month.label]
+        setting, how = chosen[month.label]
         nested_row, fixed_row = nested[month.label]["model"], fixed[month.label]["model"]
         nested_ratio, best_name, best = ratio_to_baseline(nested_row.recall[50].value, nested[month.label])
         fixed_ratio = ratio_to_baseline(fixed_row.recall[50].value, fixed[month.label])[0]
         out.append(
-            f"| {month.label} | {'abstracts' if month.full else 'listing'} | {pair_text(pair)} ({how}) | "
+            f"| {month.label} | {'abstracts' if month.full else 'listing'} | "
+            f"{setting_text(setting)} ({how}) | "
             f"{nested_row.recall[50]} | {nested_ratio:.1f} | {fixed_row.recall[50]} | {fixed_ratio:.1f} | "
             f"{best:.3f} ({best_name}) |"
         )
