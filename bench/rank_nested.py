@@ -157,7 +157,7 @@ def main() -> None:
             )
             order = fast_order(months[j], model, vocabulary)
             inner_recall[(j, setting)] = measure(months[j], "inner", order).recall[50].value
-        best = max(grid, key=lambda p: inner_recall[(j, p)])
+        best, _ = choose([j], grid, inner_recall)  # the same tie-break as the selection
         print(
             f"{elapsed()} inner {months[j].label}: shipped {inner_recall[(j, SHIPPED)]:.3f}, "
             f"best {inner_recall[(j, best)]:.3f} ({setting_text(best)})"
