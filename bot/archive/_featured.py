@@ -8,10 +8,9 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.archive.issue_list import PUBLISHED
 from bot.archive.views import FeaturedIn, ThreadRef
 from bot.db.models import Audience, DeliveredMessage, Delivery, Digest, DigestEntry, Subscription
-
-PUBLISHED = "published"
 
 
 def featured_paper_ids(session: Session) -> frozenset[int]:

@@ -13,11 +13,10 @@ from .views import IssueSummary
 
 PUBLISHED = "published"
 
-_ISSUES = (
-    "SELECT d.month, d.title, d.status, d.published_at, "
-    "(SELECT count(*) FROM digest_entries e WHERE e.digest_id = d.id AND e.section = 'pick') "
-    "FROM digests d"
-)
+# A digest's number of picks, for a query whose digests are aliased `d`.
+PICKS_OF_D = "(SELECT count(*) FROM digest_entries e WHERE e.digest_id = d.id AND e.section = 'pick')"
+
+_ISSUES = f"SELECT d.month, d.title, d.status, d.published_at, {PICKS_OF_D} FROM digests d"
 
 
 def issue_summaries(

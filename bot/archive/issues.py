@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.archive._featured import PUBLISHED, threads_for
+from bot.archive._featured import threads_for
 from bot.archive._months import parse_month
-from bot.archive.issue_list import issue_summaries
+from bot.archive.issue_list import PUBLISHED, issue_summaries
 from bot.archive.views import IssueSummary, IssueView
 from bot.audiences import DEFAULT_AUDIENCE, audience_id
 from bot.db.models import Digest
