@@ -25,9 +25,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.db.reader import SqlReader, as_date, as_datetime
+from bot.db.reader import SqlReader
 from bot.lease_info import LeaseInfo, read_lease
 from bot.scheduler import SCHEDULER_LEASE
+from bot.scheduler.status import last_harvest
 
 if TYPE_CHECKING:
     from bot.db.uow import UnitOfWork
@@ -131,16 +132,12 @@ def utcnow() -> dt.datetime:
 
 def read_stored(reader: SqlReader) -> StoredHealth:
     """The lease and the last harvest, in two short reads (blocking)."""
-    found = reader.rows(
-        "SELECT status, window_start, window_end, fetched, finished_at FROM harvest_runs "
-        "ORDER BY id DESC LIMIT 1"
+    run = last_harvest(reader)
+    harvest = (
+        None
+        if run is None
+        else HarvestSummary(run.status, run.window_start, run.window_end, run.fetched, run.finished_at)
     )
-    harvest = None
-    if found:
-        status, start, end, fetched, finished = found[0]
-        harvest = HarvestSummary(
-            str(status), as_date(start), as_date(end), int(fetched), as_datetime(finished)
-        )
     return StoredHealth(read_lease(reader, SCHEDULER_LEASE), harvest)
 
 

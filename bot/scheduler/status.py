@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from bot.archive.issue_list import PICKS_OF_D
 from bot.db.reader import SqlReader, as_date, as_datetime, as_moment, table_exists
 from bot.lease_info import LeaseInfo, read_lease
 from bot.scheduler import JOBS_TABLE, SCHEDULER_LEASE
@@ -80,7 +81,8 @@ _HARVEST = (
 )
 
 
-def _harvest(reader: SqlReader, *, done_only: bool) -> HarvestStatus | None:
+def last_harvest(reader: SqlReader, *, done_only: bool = False) -> HarvestStatus | None:
+    """The newest harvest run (the newest finished one with `done_only`), or None."""
     where = " WHERE status = 'done'" if done_only else ""
     found = reader.rows(f"{_HARVEST}{where} ORDER BY id DESC LIMIT 1")
     if not found:
@@ -113,8 +115,7 @@ def read_jobs(reader: SqlReader) -> tuple[JobStatus, ...]:
 
 # Each audience's newest digest (months are "YYYY-MM", so the greatest string is the newest).
 _NEWEST_DIGESTS = (
-    "SELECT a.name, d.id, d.month, d.status, d.title, d.published_at, "
-    "(SELECT count(*) FROM digest_entries e WHERE e.digest_id = d.id AND e.section = 'pick') "
+    f"SELECT a.name, d.id, d.month, d.status, d.title, d.published_at, {PICKS_OF_D} "
     "FROM digests d JOIN audiences a ON a.id = d.audience_id "
     "WHERE d.month = (SELECT max(n.month) FROM digests n WHERE n.audience_id = d.audience_id) "
     "ORDER BY a.name"
@@ -147,8 +148,8 @@ def collect_status(reader: SqlReader, now: dt.datetime | None = None) -> StatusR
     now = now or dt.datetime.now(dt.UTC)
     report = StatusReport(
         now,
-        _harvest(reader, done_only=False),
-        _harvest(reader, done_only=True),
+        last_harvest(reader),
+        last_harvest(reader, done_only=True),
         read_jobs(reader),
         read_lease(reader, SCHEDULER_LEASE),
         _digests(reader),
