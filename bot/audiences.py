@@ -28,7 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.audience_lookup import DEFAULT_AUDIENCE as DEFAULT_AUDIENCE  # re-exported: its old home
+from bot.audience_lookup import audience_id_if_exists
 from bot.db.models import Audience, AudienceOwner, Digest, Subscription, Topic, utcnow
+from bot.db.session_reader import SessionReader
 from bot.db.uow import UnitOfWork
 from bot.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.invocation import Invocation
@@ -146,12 +148,13 @@ def audience_id(session: Session, name: str | None) -> int:
     if name is None or name.strip().casefold() == DEFAULT_AUDIENCE:
         return default_audience_id(session)
     wanted = name.strip().casefold()
-    found = session.scalar(select(Audience.id).where(Audience.name == wanted))
+    # The light commands' lookup (no SQLAlchemy), so both read a name the same way.
+    found = audience_id_if_exists(SessionReader(session), wanted)
     if found is None:
         names = list(session.scalars(select(Audience.name).order_by(Audience.name).limit(20)))
         shown = ", ".join(names) or DEFAULT_AUDIENCE
         raise NotFoundError(f"There is no audience “{wanted[:MAX_NAME_CHARS]}”. Audiences: {shown}.")
-    return int(found)
+    return found
 
 
 def channel_audience(session: Session, platform: str, workspace_id: str, channel_id: str) -> str:
